@@ -1,0 +1,47 @@
+import { InvalidOptionError } from "./errors.js";
+
+/**
+ * Environment variables throwaway reads. Each is read when used (not at import), so tests and CLIs can set them
+ * late; each bad value throws an {@link InvalidOptionError} naming the variable.
+ */
+export const env = {
+  /** `THROWAWAY_HOST_OVERRIDE`: the host tests connect to, instead of the one derived from the engine. */
+  hostOverride: () => nonEmpty("THROWAWAY_HOST_OVERRIDE"),
+  /** `THROWAWAY_HUB_IMAGE_NAME_PREFIX`: a registry (and path) put before every Docker Hub image. */
+  hubImagePrefix: () => nonEmpty("THROWAWAY_HUB_IMAGE_NAME_PREFIX"),
+  /** `THROWAWAY_STARTUP_TIMEOUT_SCALE`: multiplies every startup timeout (slow CI). Default 1. */
+  startupTimeoutScale: () => positiveNumber("THROWAWAY_STARTUP_TIMEOUT_SCALE", 1),
+  /** `THROWAWAY_KEEP_ON_FAILURE`: keep a container whose start failed, for debugging. Default off. */
+  keepOnFailure: () => flag("THROWAWAY_KEEP_ON_FAILURE"),
+  /** `THROWAWAY_REAPER`: `on` (default) or `off` for engines that cannot host the reaper. */
+  reaperEnabled: () => {
+    const value = nonEmpty("THROWAWAY_REAPER")?.toLowerCase();
+    if (value === undefined || value === "on" || value === "true" || value === "1") return true;
+    if (value === "off" || value === "false" || value === "0") return false;
+    throw new InvalidOptionError("THROWAWAY_REAPER", "`on` or `off`", process.env.THROWAWAY_REAPER);
+  },
+  /** `THROWAWAY_PULL_TIMEOUT`: ms a pull may take before it fails. Default 300000 (5 min). */
+  pullTimeoutMs: () => positiveNumber("THROWAWAY_PULL_TIMEOUT", 300_000),
+} as const;
+
+function nonEmpty(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+function flag(name: string): boolean {
+  const value = nonEmpty(name)?.toLowerCase();
+  if (value === undefined || value === "0" || value === "false" || value === "off") return false;
+  if (value === "1" || value === "true" || value === "on") return true;
+  throw new InvalidOptionError(name, "`true` or `false`", process.env[name]);
+}
+
+function positiveNumber(name: string, fallback: number): number {
+  const raw = nonEmpty(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new InvalidOptionError(name, "a positive number", raw);
+  }
+  return value;
+}
