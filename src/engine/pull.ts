@@ -1,0 +1,80 @@
+import { debug } from "../debug.js";
+import { ImagePullError, RegistryAuthError } from "../errors.js";
+import type { ImageName } from "../image/image-name.js";
+import { resolveAuth } from "./auth.js";
+import { type Engine, engineMessage, engineStatus } from "./engine.js";
+import { type EngineProgressLine, jsonLines } from "./json-lines.js";
+import type { ProgressListener, RegistryAuth } from "./types.js";
+
+export interface PullOptions {
+  /** `os/arch[/variant]`, e.g. `linux/amd64`. Default: the engine's own. */
+  platform?: string;
+  /** Credentials; default: looked up like the docker CLI does (`DOCKER_AUTH_CONFIG`, config.json, helpers). */
+  auth?: RegistryAuth;
+  onProgress?: ProgressListener;
+  /** Milliseconds the whole pull may take. Default 300000; env `THROWAWAY_PULL_TIMEOUT`. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+const NOT_FOUND = /not found|manifest unknown|does not exist|no such image|404/i;
+const DENIED = /unauthorized|denied|authentication required|forbidden|401|403/i;
+
+/** Classifies a pull failure: missing image and refused credentials fail at once with a named error. */
+function pullError(image: ImageName, message: string, hadAuth: boolean, cause?: unknown): Error {
+  const registry = image.registryHost;
+  const ctx = { image: image.toString(), registry, ...(cause ? { cause } : {}) };
+  if (DENIED.test(message) && hadAuth) {
+    return new RegistryAuthError(`Registry ${registry} refused the credentials for ${image}: ${message}`, ctx);
+  }
+  if (DENIED.test(message) || NOT_FOUND.test(message)) {
+    const hint = hadAuth ? "check the name and tag" : `check the name and tag, or log in with \`docker login ${registry}\``;
+    return new ImagePullError(`Image ${image} was not found or access was denied by ${registry}: ${message} (${hint})`, ctx);
+  }
+  return new ImagePullError(`Pulling ${image} from ${registry} failed: ${message}`, ctx);
+}
+
+/** Pulls `image` and resolves when the engine has it. Progress goes to `onProgress` and the debug log. */
+export async function pullImage(engine: Engine, image: ImageName, options: PullOptions): Promise<void> {
+  const started = Date.now();
+  const auth = options.auth ?? (await resolveAuth(image.registryHost));
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  debug("pull", `pulling ${image}${options.platform ? ` for ${options.platform}` : ""}`);
+  const tag = image.digest ?? image.tag ?? "latest";
+  try {
+    const stream = await engine.pullStream(image.name, tag, {
+      ...(options.platform ? { platform: options.platform } : {}),
+      ...(auth ? { auth } : {}),
+      signal,
+    });
+    for await (const line of jsonLines<EngineProgressLine>(stream)) {
+      if (line.error || line.errorDetail?.message) {
+        stream.destroy();
+        throw pullError(image, (line.errorDetail?.message ?? line.error ?? "").trim(), auth !== undefined);
+      }
+      if (line.status) {
+        options.onProgress?.({
+          kind: "pull",
+          image: image.toString(),
+          status: line.status,
+          ...(line.id ? { id: line.id } : {}),
+          ...(line.progressDetail?.current !== undefined ? { current: line.progressDetail.current } : {}),
+          ...(line.progressDetail?.total !== undefined ? { total: line.progressDetail.total } : {}),
+        });
+      }
+    }
+  } catch (error) {
+    if (error instanceof ImagePullError || error instanceof RegistryAuthError) throw error;
+    if (timeout.aborted) {
+      throw new ImagePullError(
+        `Pulling ${image} from ${image.registryHost} timed out after ${options.timeoutMs} ms (raise THROWAWAY_PULL_TIMEOUT for slow networks)`,
+        { image: image.toString(), registry: image.registryHost, cause: error },
+      );
+    }
+    if (options.signal?.aborted) throw options.signal.reason ?? error;
+    const status = engineStatus(error);
+    throw pullError(image, `${engineMessage(error)}${status && !/\d{3}/.test(engineMessage(error)) ? ` (HTTP ${status})` : ""}`, auth !== undefined, error);
+  }
+  debug("pull", `pulled ${image} in ${Date.now() - started} ms`);
+}
