@@ -1,0 +1,488 @@
+import { createHash } from "node:crypto";
+import { channels, debug } from "../debug.js";
+import { env } from "../config.js";
+import { type Engine, engineMessage, engineStatus, getEngine } from "../engine/engine.js";
+import { pullImage } from "../engine/pull.js";
+import type { ProgressListener, RegistryAuth } from "../engine/types.js";
+import type { LogLine } from "../engine/demux.js";
+import { ContainerStartError, describeContainer, InvalidOptionError } from "../errors.js";
+import { substituteImage } from "../image/substitution.js";
+import { prepareSession } from "../reaper/index.js";
+import { LABELS, sessionLabels } from "../reaper/session.js";
+import { trackResource, untrackResource } from "../reaper/tracker.js";
+import { ListeningPortsWaitStrategy } from "../wait/listening-ports.js";
+import { HealthCheckWaitStrategy } from "../wait/health-check.js";
+import type { WaitStrategy } from "../wait/strategy.js";
+import type { CopyItem } from "./copy.js";
+import { tarCopyItems } from "./copy.js";
+import {
+  type BindMount,
+  createBody,
+  emptyRawOptions,
+  type HealthCheck,
+  type NetworkRef,
+  type NormalizedOptions,
+  normalizeContainerOptions,
+  type PortSpec,
+  type PullPolicy,
+  type RawContainerOptions,
+  type Resources,
+} from "./options.js";
+import { type ContainerHandleState, StartedContainer } from "./started-container.js";
+
+/** The default startup timeout: 60 s, multiplied by `THROWAWAY_STARTUP_TIMEOUT_SCALE`. */
+export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
+
+export interface StartOptions {
+  /** Receives pull progress when the image has to be pulled. */
+  onProgress?: ProgressListener;
+  /** Registry credentials for the pull; default: looked up like the docker CLI does. */
+  auth?: RegistryAuth;
+}
+
+export interface OneShotResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  output: string;
+}
+
+/**
+ * Describes a container to start, as `docker run` flags do. Every `with*` call records its value raw and returns
+ * `this`; all values are checked once, at {@link start}, which throws {@link InvalidOptionError} for the first bad
+ * one before anything is created on the engine.
+ */
+export class GenericContainer {
+  protected readonly raw: RawContainerOptions;
+  private logConsumer: ((line: LogLine) => void) | undefined;
+
+  /** @param image `NAME[:TAG|@DIGEST]` with an optional registry, e.g. `mysql:5.7`. */
+  constructor(image: string) {
+    this.raw = emptyRawOptions(image);
+  }
+
+  /** Ports to publish, each on a random free host port unless given as `{ container, host }`. */
+  withExposedPorts(...ports: PortSpec[]): this {
+    this.raw.exposedPorts.push(...ports);
+    return this;
+  }
+
+  /** Environment variables, merged over earlier calls. */
+  withEnvironment(environment: Record<string, string | number | boolean>): this {
+    Object.assign(this.raw.env, environment);
+    return this;
+  }
+
+  /** The command (`CMD`), one array item per argument. */
+  withCommand(command: string[]): this {
+    this.raw.command = command;
+    return this;
+  }
+
+  /** The entrypoint, one array item per argument. */
+  withEntrypoint(entrypoint: string[]): this {
+    this.raw.entrypoint = entrypoint;
+    return this;
+  }
+
+  /** A fixed container name. Default: the engine picks one (names must be unique per engine). */
+  withName(name: string): this {
+    this.raw.name = name;
+    return this;
+  }
+
+  /** Labels, merged over earlier calls. Keys under `dev.throwaway.` are reserved. */
+  withLabels(labels: Record<string, string>): this {
+    Object.assign(this.raw.labels, labels);
+    return this;
+  }
+
+  withWorkingDir(dir: string): this {
+    this.raw.workingDir = dir;
+    return this;
+  }
+
+  /** `user`, `uid`, `user:group` or `uid:gid`. */
+  withUser(user: string): this {
+    this.raw.user = user;
+    return this;
+  }
+
+  withHostname(hostname: string): this {
+    this.raw.hostname = hostname;
+    return this;
+  }
+
+  /** Joins a user-defined network (a `StartedNetwork`); call again to join more. */
+  withNetwork(network: NetworkRef): this {
+    this.raw.networks.push(network);
+    return this;
+  }
+
+  /** `bridge`, `host`, `none`, `container:<id>` or a network name. */
+  withNetworkMode(mode: string): this {
+    this.raw.networkMode = mode;
+    return this;
+  }
+
+  /** Names other containers on the same network reach this one by. */
+  withNetworkAliases(...aliases: string[]): this {
+    this.raw.networkAliases.push(...aliases);
+    return this;
+  }
+
+  /** Host paths mounted into the container; sources must be absolute. Appends to earlier calls. */
+  withBindMounts(mounts: BindMount[]): this {
+    this.raw.bindMounts.push(...mounts);
+    return this;
+  }
+
+  /** tmpfs mounts: `{ "/var/lib/mysql": "rw,size=256m" }`. */
+  withTmpFs(mounts: Record<string, string>): this {
+    Object.assign(this.raw.tmpfs, mounts);
+    return this;
+  }
+
+  /** Host files copied in before start. `mode` (e.g. `0o755`) defaults to the file's own. */
+  withCopyFilesToContainer(files: { source: string; target: string; mode?: number }[]): this {
+    this.raw.copies.push(...files.map((f) => ({ kind: "file" as const, ...f })));
+    return this;
+  }
+
+  /** Host directories copied in (recursively, modes and symlinks kept) before start. */
+  withCopyDirectoriesToContainer(dirs: { source: string; target: string; mode?: number }[]): this {
+    this.raw.copies.push(...dirs.map((d) => ({ kind: "directory" as const, ...d })));
+    return this;
+  }
+
+  /** Strings or Buffers written as files before start. `mode` defaults to `0o644`. */
+  withCopyContentToContainer(contents: { content: string | Buffer; target: string; mode?: number }[]): this {
+    this.raw.copies.push(...contents.map((c) => ({ kind: "content" as const, ...c })));
+    return this;
+  }
+
+  /** A Docker HEALTHCHECK; the default wait then becomes "healthy". Durations in ms. */
+  withHealthCheck(check: HealthCheck): this {
+    this.raw.healthCheck = check;
+    return this;
+  }
+
+  /** Memory (bytes) and CPU (CPUs) limits. */
+  withResources(resources: Resources): this {
+    this.raw.resources = resources;
+    return this;
+  }
+
+  /** Size of `/dev/shm` in bytes. Default: the engine's (64 MiB). */
+  withSharedMemorySize(bytes: number): this {
+    this.raw.shmSizeBytes = bytes;
+    return this;
+  }
+
+  /** Extra `/etc/hosts` entries; `ipAddress` may be `host-gateway`. */
+  withExtraHosts(hosts: { host: string; ipAddress: string }[]): this {
+    this.raw.extraHosts.push(...hosts);
+    return this;
+  }
+
+  withAddedCapabilities(...capabilities: string[]): this {
+    this.raw.capAdd.push(...capabilities);
+    return this;
+  }
+
+  withDroppedCapabilities(...capabilities: string[]): this {
+    this.raw.capDrop.push(...capabilities);
+    return this;
+  }
+
+  /** Runs the container privileged. Off unless asked: it gives the container the host's devices. */
+  withPrivilegedMode(privileged = true): this {
+    this.raw.privileged = privileged;
+    return this;
+  }
+
+  /** `os/arch[/variant]` to pull and run, e.g. `linux/amd64` for amd64-only images on arm64 hosts. */
+  withPlatform(platform: string): this {
+    this.raw.platform = platform;
+    return this;
+  }
+
+  /** `missing` (default): pull only when the engine lacks the image; `always`: pull on every start. */
+  withPullPolicy(policy: PullPolicy): this {
+    this.raw.pullPolicy = policy;
+    return this;
+  }
+
+  /**
+   * Milliseconds from start until the wait strategy must succeed. Default 60000, multiplied by
+   * `THROWAWAY_STARTUP_TIMEOUT_SCALE`. A strategy's own `withStartupTimeout` wins over this.
+   */
+  withStartupTimeout(ms: number): this {
+    this.raw.startupTimeoutMs = ms;
+    return this;
+  }
+
+  /** How to tell the service is ready. Default: the image's HEALTHCHECK if any, else listening ports. */
+  withWaitStrategy(strategy: WaitStrategy): this {
+    this.raw.waitStrategy = strategy;
+    return this;
+  }
+
+  /** Receives every log line from start on (stdout and stderr), e.g. to print them. */
+  withLogConsumer(consumer: (line: LogLine) => void): this {
+    this.logConsumer = consumer;
+    return this;
+  }
+
+  /**
+   * Reuses a running container with the exact same configuration (across processes: keyed by a hash of the whole
+   * configuration, made safe by the engine's unique names). Reused containers are never reaped and `stop()` leaves
+   * them running. Off by default.
+   */
+  withReuse(reuse = true): this {
+    this.raw.reuse = reuse;
+    return this;
+  }
+
+  /**
+   * Edits the raw Engine API create body (`Config` with `HostConfig` and `NetworkingConfig`) before it is sent: the
+   * escape hatch for anything no `with*` method covers. Calls chain in order.
+   */
+  withCreateOptions(modify: (body: Record<string, unknown>) => void): this {
+    this.raw.createModifiers.push(modify);
+    return this;
+  }
+
+  /** Hook for modules: adjust the raw options right before normalisation (e.g. env from module settings). */
+  protected beforeStart(): void | Promise<void> {}
+
+  /** Starts the container and resolves when its wait strategy says it is ready. */
+  async start(options: StartOptions = {}): Promise<StartedContainer> {
+    return new StartedContainer(await this.startContainer(options));
+  }
+
+  /**
+   * Runs the container to completion (`docker run IMAGE CMD` without `-d`) and removes it; resolves with its exit
+   * code and output. A non-zero exit code is returned, not thrown.
+   */
+  async run(options: StartOptions = {}): Promise<OneShotResult> {
+    await this.beforeStart();
+    const normalized = normalizeContainerOptions(this.raw);
+    const engine = await getEngine();
+    const { id, image } = await this.create(engine, normalized, options, {});
+    try {
+      await engine.startContainer(id);
+      const exitCode = await engine.waitContainer(id);
+      const chunks: string[] = [];
+      const out: string[] = [];
+      const err: string[] = [];
+      for await (const { stream, line } of await engine.logLines(id, { tty: false })) {
+        chunks.push(line);
+        (stream === "stderr" ? err : out).push(line);
+      }
+      const join = (lines: string[]) => (lines.length ? `${lines.join("\n")}\n` : "");
+      return { exitCode, stdout: join(out), stderr: join(err), output: join(chunks) };
+    } catch (error) {
+      throw engine.startError(`Running ${image} failed`, error, { image, containerId: id });
+    } finally {
+      await engine.removeContainer(id, { force: true, volumes: true }).catch(() => {});
+      untrackResource("container", id);
+    }
+  }
+
+  /** Creates the container (pulling the image when missing), copies files in; returns its id. */
+  private async create(
+    engine: Engine,
+    normalized: NormalizedOptions,
+    options: StartOptions,
+    extraLabels: Record<string, string>,
+  ): Promise<{ id: string; image: string }> {
+    const imageName = substituteImage(normalized.image);
+    const image = imageName.toString();
+    const pull = () =>
+      pullImage(engine, imageName, {
+        timeoutMs: env.pullTimeoutMs(),
+        ...(normalized.platform ? { platform: normalized.platform } : {}),
+        ...(options.auth ? { auth: options.auth } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+    if (normalized.pullPolicy === "always") await pull();
+    const labels = { ...sessionLabels(), ...extraLabels };
+    const body = createBody(normalized, image, engine.publishHostIp, labels);
+    const query = { ...(normalized.name ? { name: normalized.name } : {}), ...(normalized.platform ? { platform: normalized.platform } : {}) };
+    let id: string;
+    try {
+      // Create first and pull only when the engine says the image is missing: one call saved on every warm start.
+      id = await engine.createContainer(body, query);
+    } catch (error) {
+      if (engineStatus(error) !== 404 || !/no such image|not found/i.test(engineMessage(error))) {
+        throw engine.startError(`Creating a container from ${image} failed`, error, { image, ...(normalized.name ? { containerName: normalized.name } : {}) });
+      }
+      await pull();
+      try {
+        id = await engine.createContainer(body, query);
+      } catch (retryError) {
+        throw engine.startError(`Creating a container from ${image} failed`, retryError, { image });
+      }
+    }
+    if (!extraLabels[LABELS.keep]) trackResource(engine, "container", id);
+    channels.containerCreated.publish({ id, image });
+    try {
+      for (const network of normalized.networks.slice(1)) {
+        await engine.connectNetwork(network.getName(), id, normalized.networkAliases);
+      }
+      if (normalized.copies.length > 0) await engine.putArchive(id, "/", tarCopyItems(normalized.copies));
+    } catch (error) {
+      await this.discard(engine, id);
+      throw engine.startError(`Preparing the container from ${image} failed`, error, { image, containerId: id });
+    }
+    return { id, image };
+  }
+
+  private async discard(engine: Engine, id: string): Promise<void> {
+    await engine.removeContainer(id, { force: true, volumes: true }).catch(() => {});
+    untrackResource("container", id);
+  }
+
+  /** The whole start: normalise, create (or reuse), start, wait. Modules call this and wrap the handle. */
+  protected async startContainer(options: StartOptions = {}): Promise<ContainerHandleState> {
+    await this.beforeStart();
+    const normalized = normalizeContainerOptions(this.raw);
+    const timeoutMs = (normalized.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS) * env.startupTimeoutScale();
+    const engine = await getEngine();
+    // The reaper starts beside the container, not before it: it is off the critical path.
+    prepareSession(engine);
+    const started = Date.now();
+
+    let reuseLabels: Record<string, string> = {};
+    if (normalized.reuse) {
+      const hash = reuseHash(normalized, engine);
+      const existing = await this.findReusable(engine, hash);
+      if (existing) {
+        debug(`container ${existing.slice(0, 12)}`, `reusing for hash ${hash.slice(0, 12)}`);
+        return this.attach(engine, existing, normalized, timeoutMs, true, started);
+      }
+      reuseLabels = { [LABELS.reuseHash]: hash, [LABELS.keep]: "true" };
+      normalized.name ??= `throwaway-reuse-${hash.slice(0, 16)}`;
+    }
+
+    let id: string;
+    try {
+      ({ id } = await this.create(engine, normalized, options, reuseLabels));
+    } catch (error) {
+      // Another process won the race to create the reusable container: use theirs.
+      if (normalized.reuse && error instanceof ContainerStartError && /conflict|already in use/i.test(error.message)) {
+        const existing = await this.findReusable(engine, reuseLabels[LABELS.reuseHash]!, 10_000);
+        if (existing) return this.attach(engine, existing, normalized, timeoutMs, true, started);
+      }
+      throw error;
+    }
+    try {
+      await engine.startContainer(id);
+    } catch (error) {
+      await this.discard(engine, id);
+      throw engine.startError(`Starting ${describeContainer({ containerId: id, image: normalized.image.toString() })} failed`, error, {
+        image: normalized.image.toString(),
+        containerId: id,
+      });
+    }
+    return this.attach(engine, id, normalized, timeoutMs, normalized.reuse, started);
+  }
+
+  /** Inspects a started container, picks the wait strategy, waits; removes the container when that fails. */
+  private async attach(
+    engine: Engine,
+    id: string,
+    normalized: NormalizedOptions,
+    timeoutMs: number,
+    reused: boolean,
+    started: number,
+  ): Promise<ContainerHandleState> {
+    const image = substituteImage(normalized.image).toString();
+    let inspect = await engine.inspectContainer(id);
+    if (reused && !inspect.State.Running) {
+      await engine.startContainer(id);
+      inspect = await engine.inspectContainer(id);
+    }
+    const waitStrategy = normalized.waitStrategy ?? defaultWaitStrategy(normalized, inspect.Config.Healthcheck?.Test);
+    const state: ContainerHandleState = {
+      engine,
+      id,
+      name: inspect.Name.replace(/^\//, ""),
+      image,
+      inspect,
+      waitStrategy,
+      startupTimeoutMs: timeoutMs,
+      reused,
+    };
+    if (this.logConsumer) followLogs(engine, id, inspect.Config.Tty, this.logConsumer);
+    const handle = new StartedContainer(state);
+    try {
+      await handle.waitUntilReady();
+    } catch (error) {
+      if (reused) throw error;
+      const keep = env.keepOnFailure();
+      const note = keep
+        ? `The container was kept for debugging (THROWAWAY_KEEP_ON_FAILURE); remove it with \`docker rm -f ${id.slice(0, 12)}\`.`
+        : "The container was removed; set THROWAWAY_KEEP_ON_FAILURE=true to keep it for debugging.";
+      if (!keep) await this.discard(engine, id);
+      throw withNote(error, note);
+    }
+    debug(`container ${id.slice(0, 12)}`, `${image} started and ready in ${Date.now() - started} ms`);
+    return state;
+  }
+
+  /** A running (or stopped) container created with the same reuse hash, if any. Polls up to `waitMs`. */
+  private async findReusable(engine: Engine, hash: string, waitMs = 0): Promise<string | undefined> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const found = await engine.listContainers({ label: [`${LABELS.reuseHash}=${hash}`] });
+      const usable = found.find((c) => c.State === "running") ?? found.find((c) => c.State === "exited" || c.State === "created");
+      if (usable) return usable.Id;
+      if (Date.now() >= deadline) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+function defaultWaitStrategy(options: NormalizedOptions, healthTest: string[] | undefined): WaitStrategy {
+  const hasHealthCheck = options.healthCheck ? options.healthCheck.Test[0] !== "NONE" : healthTest !== undefined && healthTest.length > 0 && healthTest[0] !== "NONE";
+  return hasHealthCheck ? new HealthCheckWaitStrategy() : new ListeningPortsWaitStrategy();
+}
+
+/** sha256 over everything that makes two containers interchangeable, copied content included. */
+function reuseHash(options: NormalizedOptions, engine: Engine): string {
+  const hash = createHash("sha256");
+  const body = createBody(options, substituteImage(options.image).toString(), engine.publishHostIp, {});
+  hash.update(JSON.stringify(body));
+  hash.update(JSON.stringify(options.name ?? ""));
+  for (const copy of options.copies) {
+    hash.update(JSON.stringify({ kind: copy.kind, target: copy.target, mode: copy.mode }));
+    if (copy.kind === "content") hash.update(copy.content);
+    else hash.update(copy.source);
+  }
+  return hash.digest("hex");
+}
+
+function followLogs(engine: Engine, id: string, tty: boolean, consumer: (line: LogLine) => void): void {
+  engine
+    .logLines(id, { follow: true, tty })
+    .then(async (lines) => {
+      for await (const line of lines) consumer(line);
+    })
+    .catch((error: unknown) => debug(`container ${id.slice(0, 12)}`, `log consumer stopped: ${engineMessage(error)}`));
+}
+
+/** Adds the removed/kept note to a start failure's full message (the short message stays one line). */
+function withNote(error: unknown, note: string): unknown {
+  if (error instanceof Error && "shortMessage" in error) {
+    const e = error as Error & { shortMessage: string; details?: string };
+    const details = e.details ? `${note}\n${e.details.replace(/^\n+/, "")}` : note;
+    Object.defineProperty(e, "details", { value: details, configurable: true, writable: true });
+    e.message = `${e.shortMessage}\n\n${details}`;
+  }
+  return error;
+}
+
+export type { CopyItem };
+export { InvalidOptionError };

@@ -1,0 +1,331 @@
+import { readFile } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { channels, debug } from "../debug.js";
+import type { LogLine } from "../engine/demux.js";
+import { type Engine, type ExecOptions, type ExecResult, engineMessage } from "../engine/engine.js";
+import type { ContainerInspect } from "../engine/types.js";
+import { type ErrorContext, InvalidOptionError, describeContainer } from "../errors.js";
+import { untrackResource } from "../reaper/tracker.js";
+import { runWait, type ExitInfo } from "../wait/run.js";
+import type { WaitStrategy, WaitTarget } from "../wait/strategy.js";
+import { type CopyItem, tarCopyItems, untarToMap } from "./copy.js";
+import { mappedPorts, type PortMap } from "./ports.js";
+
+/** Everything a started container's handle needs; built by `GenericContainer.start()`. */
+export interface ContainerHandleState {
+  engine: Engine;
+  id: string;
+  name: string;
+  /** The image reference it was created from (after substitution). */
+  image: string;
+  inspect: ContainerInspect;
+  waitStrategy: WaitStrategy;
+  startupTimeoutMs: number;
+  /** Reused containers outlive the handle: `stop()` leaves them running unless told otherwise. */
+  reused: boolean;
+}
+
+export interface StopOptions {
+  /**
+   * Seconds to wait for a graceful stop (SIGTERM) before SIGKILL. Default 0: throwaway containers are killed and
+   * removed in one call, since nothing in them needs to survive.
+   */
+  timeout?: number;
+  /** Remove the container after stopping. Default `true`. */
+  remove?: boolean;
+  /** Remove its anonymous volumes with it. Default `true`. */
+  removeVolumes?: boolean;
+}
+
+export interface LogsOptions {
+  /** Only lines since this time: a `Date` or Unix seconds. */
+  since?: Date | number;
+  /** Only the last N lines. */
+  tail?: number;
+  /** Keep the stream open and deliver new lines until the container stops. Default `false`. */
+  follow?: boolean;
+}
+
+/** Why the handle is built this way: the same object serves users and wait strategies (as their target). */
+export class StartedContainer implements AsyncDisposable {
+  protected readonly state: ContainerHandleState;
+  private ports: PortMap;
+  private stopping: Promise<StoppedContainer> | undefined;
+  private procView: { pid: number; ok: boolean } | undefined;
+
+  constructor(state: ContainerHandleState) {
+    this.state = state;
+    this.ports = mappedPorts(state.inspect);
+  }
+
+  protected get errorContext(): ErrorContext {
+    return { image: this.state.image, containerId: this.state.id, containerName: this.state.name };
+  }
+
+  /** The host to connect to for published ports (`127.0.0.1` for a local engine; env `THROWAWAY_HOST_OVERRIDE`). */
+  getHost(): string {
+    return this.state.engine.host;
+  }
+
+  /** The host port bound to `port` (`3306`, `"53/udp"`); throws {@link InvalidOptionError} if it is not exposed. */
+  getMappedPort(port: number | `${number}/${"tcp" | "udp"}`, protocol: "tcp" | "udp" = "tcp"): number {
+    let key: string;
+    if (typeof port === "string") key = port;
+    else key = `${port}/${protocol}`;
+    const mapped = this.ports.get(key);
+    if (mapped === undefined) {
+      const known = [...this.ports.keys()];
+      throw new InvalidOptionError("getMappedPort", `an exposed port (${known.length ? known.join(", ") : "none are exposed"})`, port, {
+        hint: "expose it with withExposedPorts before start()",
+      });
+    }
+    return mapped;
+  }
+
+  /** The host port of the first exposed port, for single-port containers. */
+  getFirstMappedPort(): number {
+    const first = this.ports.values().next();
+    if (first.done) throw new InvalidOptionError("getFirstMappedPort", "called on a container with exposed ports", "none exposed");
+    return first.value;
+  }
+
+  getId(): string {
+    return this.state.id;
+  }
+
+  /** The container name, without Docker's leading slash. */
+  getName(): string {
+    return this.state.name;
+  }
+
+  getImage(): string {
+    return this.state.image;
+  }
+
+  getLabels(): Record<string, string> {
+    return { ...(this.state.inspect.Config.Labels ?? {}) };
+  }
+
+  getNetworkNames(): string[] {
+    return Object.keys(this.state.inspect.NetworkSettings.Networks ?? {});
+  }
+
+  /** The container's IP address on `network` (a name). */
+  getIpAddress(network: string): string {
+    const entry = this.state.inspect.NetworkSettings.Networks?.[network];
+    if (!entry) throw new InvalidOptionError("getIpAddress", `a network the container is on (${this.getNetworkNames().join(", ")})`, network);
+    return entry.IPAddress;
+  }
+
+  /** The engine's inspect answer as of the last start or restart. */
+  getInspectResult(): ContainerInspect {
+    return this.state.inspect;
+  }
+
+  /**
+   * Runs a command in the container. An array runs as is (no shell, so no quoting surprises); a string runs through
+   * `/bin/sh -c`. A non-zero exit code is returned, not thrown.
+   */
+  async exec(command: string[] | string, options: ExecOptions = {}): Promise<ExecResult> {
+    const cmd = typeof command === "string" ? ["/bin/sh", "-c", command] : command;
+    if (!Array.isArray(cmd) || cmd.length === 0 || cmd.some((part) => typeof part !== "string")) {
+      throw new InvalidOptionError("exec(command)", "a non-empty array of strings, or a shell string", command);
+    }
+    debug(`container ${this.state.id.slice(0, 12)}`, `exec ${JSON.stringify(cmd)}`);
+    try {
+      return await this.state.engine.exec(this.state.id, cmd, options);
+    } catch (error) {
+      throw this.state.engine.requestError(`exec ${JSON.stringify(cmd)} in ${describeContainer(this.errorContext)} failed`, error, this.errorContext);
+    }
+  }
+
+  /** The container's output as a stream of lines (each chunk one line, without its newline). */
+  async logs(options: LogsOptions = {}): Promise<Readable> {
+    const since = options.since instanceof Date ? Math.floor(options.since.getTime() / 1000) : options.since;
+    const lines = await this.state.engine.logLines(this.state.id, {
+      follow: options.follow ?? false,
+      tty: this.state.inspect.Config.Tty,
+      ...(since !== undefined ? { since } : {}),
+      ...(options.tail !== undefined ? { tail: options.tail } : {}),
+    });
+    return Readable.from(
+      (async function* () {
+        for await (const { line } of lines) yield line;
+      })(),
+    );
+  }
+
+  /** Copies files, directories or content into the running container (one tar, one call). */
+  async copyToContainer(items: CopyItem[]): Promise<void> {
+    await this.state.engine.putArchive(this.state.id, "/", tarCopyItems(items));
+  }
+
+  /** A tar stream of `path` in the container (as `docker cp` makes it). */
+  copyFromContainer(path: string): Promise<Readable> {
+    return this.state.engine.getArchive(this.state.id, path);
+  }
+
+  /** The content of one file in the container. */
+  async readFile(path: string): Promise<Buffer> {
+    const files = await untarToMap(await this.copyFromContainer(path));
+    const file = files.values().next();
+    if (file.done) throw new InvalidOptionError("readFile", "the path of a regular file in the container", path);
+    return file.value;
+  }
+
+  /**
+   * Restarts the container, re-reads its port bindings (host ports may change) and waits for it again with the
+   * same strategy, looking only at what it prints after the restart.
+   */
+  async restart(options: { timeout?: number } = {}): Promise<void> {
+    const { engine, id } = this.state;
+    const restartedAt = Math.floor(Date.now() / 1000);
+    await engine.restartContainer(id, options.timeout ?? 0);
+    this.state.inspect = await engine.inspectContainer(id);
+    this.ports = mappedPorts(this.state.inspect);
+    this.procView = undefined;
+    await this.waitUntilReady(restartedAt);
+  }
+
+  /** Runs the wait strategy against this container; `GenericContainer.start()` and `restart()` use it. */
+  async waitUntilReady(logsSince = 0): Promise<void> {
+    const { engine, id, waitStrategy } = this.state;
+    const exitWatch = new AbortController();
+    const exited: Promise<ExitInfo> = engine.waitContainer(id, exitWatch.signal).then(async (exitCode) => {
+      const inspect = await engine.inspectContainer(id).catch(() => undefined);
+      return { exitCode, oomKilled: inspect?.State.OOMKilled ?? false };
+    });
+    exited.catch(() => {});
+    try {
+      await runWait({
+        strategy: waitStrategy,
+        target: this.waitTarget(logsSince),
+        timeoutMs: waitStrategy.startupTimeoutMs ?? this.state.startupTimeoutMs,
+        exited,
+        context: this.errorContext,
+        tailLogs: () => engine.tailLogs(id, 50),
+        afterFailure: "",
+      });
+    } finally {
+      exitWatch.abort();
+    }
+    channels.containerReady.publish({ id, image: this.state.image });
+  }
+
+  /** This container as the narrow target wait strategies see. */
+  waitTarget(logsSince = 0): WaitTarget {
+    const { engine, id } = this.state;
+    return {
+      id,
+      host: engine.host,
+      boundPorts: () =>
+        [...this.ports.keys()].map((key) => {
+          const [port, protocol] = key.split("/");
+          return { port: Number(port), protocol: protocol as "tcp" | "udp" };
+        }),
+      mappedPort: (port, protocol = "tcp") => this.getMappedPort(port, protocol),
+      logLines: (signal) =>
+        engine.logLines(id, { follow: true, since: logsSince, tty: this.state.inspect.Config.Tty, signal }) as Promise<AsyncIterable<LogLine>>,
+      exec: (cmd) => engine.exec(id, cmd),
+      inspect: (signal) => engine.inspectContainer(id, signal),
+      listeningPorts: () => this.listeningPortsFromHost(),
+    };
+  }
+
+  /**
+   * Reads the container's listening TCP ports from `/proc/<pid>/net/tcp*` on this host. Only trusted when the
+   * engine is local and that pid's cgroup names this container (so a pid from another machine, a VM or a pid
+   * namespace we cannot see is never misread); otherwise `undefined`.
+   */
+  private async listeningPortsFromHost(): Promise<ReadonlySet<number> | undefined> {
+    const pid = this.state.inspect.State.Pid;
+    if (!this.state.engine.isLocal() || !pid) return undefined;
+    if (this.procView?.pid !== pid) {
+      const cgroup = await readFile(`/proc/${pid}/cgroup`, "utf8").catch(() => "");
+      this.procView = { pid, ok: cgroup.includes(this.state.id) };
+    }
+    if (!this.procView.ok) return undefined;
+    const { listeningPortsFromProcNet } = await import("../wait/proc-net.js");
+    const [tcp, tcp6] = await Promise.all([
+      readFile(`/proc/${pid}/net/tcp`, "utf8").catch(() => ""),
+      readFile(`/proc/${pid}/net/tcp6`, "utf8").catch(() => ""),
+    ]);
+    if (!tcp && !tcp6) return undefined;
+    return listeningPortsFromProcNet(tcp, tcp6);
+  }
+
+  /**
+   * Stops the container and (by default) removes it. Idempotent: later calls return the first call's result.
+   * Reused containers are left running unless `remove: true` is passed explicitly.
+   */
+  stop(options: StopOptions = {}): Promise<StoppedContainer> {
+    this.stopping ??= this.doStop(options);
+    return this.stopping;
+  }
+
+  private async doStop(options: StopOptions): Promise<StoppedContainer> {
+    const { engine, id } = this.state;
+    const started = Date.now();
+    if (this.state.reused && options.remove === undefined) {
+      debug(`container ${id.slice(0, 12)}`, "reused container left running");
+      return new StoppedContainer(this.state, false);
+    }
+    const remove = options.remove ?? true;
+    const timeout = options.timeout ?? 0;
+    if (!Number.isFinite(timeout) || timeout < 0) throw new InvalidOptionError("stop({ timeout })", "a non-negative number of seconds", timeout);
+    try {
+      if (timeout > 0 || !remove) await engine.stopContainer(id, timeout);
+      if (remove) {
+        // force=true kills and removes in one call: the fast path for throwaway containers.
+        await engine.removeContainer(id, { force: true, volumes: options.removeVolumes ?? true });
+        untrackResource("container", id);
+      }
+    } catch (error) {
+      this.stopping = undefined; // let a later call try again
+      throw engine.requestError(`Stopping ${describeContainer(this.errorContext)} failed: ${engineMessage(error)}`, error, this.errorContext);
+    }
+    debug(`container ${id.slice(0, 12)}`, `${remove ? "removed" : "stopped"} in ${Date.now() - started} ms`);
+    channels.containerStopped.publish({ id, removed: remove });
+    return new StoppedContainer(this.state, remove);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** A container after `stop()`: its id, and its files when it was stopped but not removed. */
+export class StoppedContainer implements AsyncDisposable {
+  private readonly state: ContainerHandleState;
+  readonly removed: boolean;
+
+  constructor(state: ContainerHandleState, removed: boolean) {
+    this.state = state;
+    this.removed = removed;
+  }
+
+  getId(): string {
+    return this.state.id;
+  }
+
+  getName(): string {
+    return this.state.name;
+  }
+
+  /** A tar stream of `path` in the stopped (not removed) container. */
+  copyFromContainer(path: string): Promise<Readable> {
+    if (this.removed) throw new InvalidOptionError("copyFromContainer", "called on a container stopped with `remove: false`", "removed");
+    return this.state.engine.getArchive(this.state.id, path);
+  }
+
+  /** Removes a container that was stopped with `remove: false`. */
+  async remove(): Promise<void> {
+    if (this.removed) return;
+    await this.state.engine.removeContainer(this.state.id, { force: true, volumes: true });
+    untrackResource("container", this.state.id);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.state.reused) await this.remove();
+  }
+}

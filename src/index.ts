@@ -1,0 +1,15 @@
+export { GenericContainer, DEFAULT_STARTUP_TIMEOUT_MS, type StartOptions, type OneShotResult } from "./container/generic-container.js";
+export { StartedContainer, StoppedContainer, type StopOptions, type LogsOptions } from "./container/started-container.js";
+export type { BindMount, HealthCheck, PortSpec, PullPolicy, Resources, NetworkRef } from "./container/options.js";
+export type { CopyItem } from "./container/copy.js";
+export { Wait } from "./wait/index.js";
+export type { WaitStrategy, WaitTarget, WaitContext } from "./wait/strategy.js";
+export { BaseWaitStrategy } from "./wait/strategy.js";
+export { PermanentFailure } from "./wait/poll.js";
+export { Engine, getEngine, setEngine, type ExecResult, type ExecOptions } from "./engine/engine.js";
+export type { ProgressEvent, ProgressListener, RegistryAuth } from "./engine/types.js";
+export type { LogLine } from "./engine/demux.js";
+export { ImageName } from "./image/image-name.js";
+export { addImageSubstitutor, type ImageSubstitutor } from "./image/substitution.js";
+export { LABELS, getSessionId } from "./reaper/session.js";
+export * from "./errors.js";
