@@ -46,7 +46,9 @@ export abstract class ThrowawayError extends Error {
   // global brand and the code rather than on the class identity.
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== "object" || value === null || !(brand in value)) return false;
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being matched against, on purpose.
     if (this === ThrowawayError) return true;
+    // biome-ignore lint/complexity/noThisInStatic: as above.
     const code = (this as unknown as { CODE?: string }).CODE;
     return code !== undefined && (value as { code?: unknown }).code === code;
   }
@@ -82,10 +84,10 @@ export class EngineUnavailableError extends ThrowawayError {
 
   constructor(attempts: readonly { source: string; endpoint: string; error: string }[], options: ThrowawayErrorOptions = {}) {
     const tried = attempts.map((a) => `  - ${a.source}: ${a.endpoint}: ${a.error}`).join("\n");
-    super(
-      "No Docker engine answered: start Docker (or Docker Desktop), or point DOCKER_HOST at an engine",
-      { ...options, details: `Tried, in order:\n${tried || "  (nothing to try)"}` },
-    );
+    super("No Docker engine answered: start Docker (or Docker Desktop), or point DOCKER_HOST at an engine", {
+      ...options,
+      details: `Tried, in order:\n${tried || "  (nothing to try)"}`,
+    });
     this.attempts = attempts;
   }
 }

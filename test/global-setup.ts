@@ -12,7 +12,9 @@ export async function setup(): Promise<() => Promise<void>> {
     const containers = execFileSync("docker", ["ps", "-aq", "--filter", filter], { encoding: "utf8" }).trim();
     const networks = execFileSync("docker", ["network", "ls", "-q", "--filter", filter], { encoding: "utf8" }).trim();
     if (containers || networks) {
-      throw new Error(`The test run leaked resources of session ${session}:\ncontainers: ${containers || "none"}\nnetworks: ${networks || "none"}`);
+      throw new Error(
+        `The test run leaked resources of session ${session}:\ncontainers: ${containers || "none"}\nnetworks: ${networks || "none"}`,
+      );
     }
   };
 }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { GenericContainer, Wait } from "throwaway";
+import { describe, expect, it } from "vitest";
 
 const BUSYBOX = process.env.THROWAWAY_TEST_BUSYBOX ?? "throwaway-smoke/busybox:dev";
 

@@ -1,17 +1,17 @@
 import { createHash } from "node:crypto";
-import { channels, debug } from "../debug.js";
 import { env } from "../config.js";
+import { channels, debug } from "../debug.js";
+import type { LogLine } from "../engine/demux.js";
 import { type Engine, engineMessage, engineStatus, getEngine } from "../engine/engine.js";
 import { pullImage } from "../engine/pull.js";
 import type { ProgressListener, RegistryAuth } from "../engine/types.js";
-import type { LogLine } from "../engine/demux.js";
 import { ContainerStartError, describeContainer, InvalidOptionError } from "../errors.js";
 import { substituteImage } from "../image/substitution.js";
 import { prepareSession } from "../reaper/index.js";
 import { LABELS, sessionLabels } from "../reaper/session.js";
 import { trackResource, untrackResource } from "../reaper/tracker.js";
-import { ListeningPortsWaitStrategy } from "../wait/listening-ports.js";
 import { HealthCheckWaitStrategy } from "../wait/health-check.js";
+import { ListeningPortsWaitStrategy } from "../wait/listening-ports.js";
 import type { WaitStrategy } from "../wait/strategy.js";
 import type { CopyItem } from "./copy.js";
 import { tarCopyItems } from "./copy.js";
@@ -309,14 +309,20 @@ export class GenericContainer {
     if (normalized.pullPolicy === "always") await pull();
     const labels = { ...sessionLabels(), ...extraLabels };
     const body = createBody(normalized, image, engine.publishHostIp, labels);
-    const query = { ...(normalized.name ? { name: normalized.name } : {}), ...(normalized.platform ? { platform: normalized.platform } : {}) };
+    const query = {
+      ...(normalized.name ? { name: normalized.name } : {}),
+      ...(normalized.platform ? { platform: normalized.platform } : {}),
+    };
     let id: string;
     try {
       // Create first and pull only when the engine says the image is missing: one call saved on every warm start.
       id = await engine.createContainer(body, query);
     } catch (error) {
       if (engineStatus(error) !== 404 || !/no such image|not found/i.test(engineMessage(error))) {
-        throw engine.startError(`Creating a container from ${image} failed`, error, { image, ...(normalized.name ? { containerName: normalized.name } : {}) });
+        throw engine.startError(`Creating a container from ${image} failed`, error, {
+          image,
+          ...(normalized.name ? { containerName: normalized.name } : {}),
+        });
       }
       await pull();
       try {
@@ -446,7 +452,9 @@ export class GenericContainer {
 }
 
 function defaultWaitStrategy(options: NormalizedOptions, healthTest: string[] | undefined): WaitStrategy {
-  const hasHealthCheck = options.healthCheck ? options.healthCheck.Test[0] !== "NONE" : healthTest !== undefined && healthTest.length > 0 && healthTest[0] !== "NONE";
+  const hasHealthCheck = options.healthCheck
+    ? options.healthCheck.Test[0] !== "NONE"
+    : healthTest !== undefined && healthTest.length > 0 && healthTest[0] !== "NONE";
   return hasHealthCheck ? new HealthCheckWaitStrategy() : new ListeningPortsWaitStrategy();
 }
 

@@ -5,7 +5,12 @@ import type { WaitStrategy } from "../wait/strategy.js";
 import type { CopyItem } from "./copy.js";
 
 /** A port to expose: `8080`, `"8080/tcp"`, `"53/udp"`, or a fixed binding `{ container: 8080, host: 18080 }`. */
-export type PortSpec = number | `${number}` | `${number}/tcp` | `${number}/udp` | { container: number; host?: number; protocol?: "tcp" | "udp" };
+export type PortSpec =
+  | number
+  | `${number}`
+  | `${number}/tcp`
+  | `${number}/udp`
+  | { container: number; host?: number; protocol?: "tcp" | "udp" };
 
 export interface BindMount {
   /** Absolute path on the engine's host. */
@@ -161,7 +166,7 @@ function isPort(value: unknown): value is number {
 
 export function normalizePort(spec: unknown): NormalizedPort {
   const option = "withExposedPorts";
-  const expected = "a port 1-65535, `\"8080/tcp\"`, `\"53/udp\"` or `{ container, host?, protocol? }`";
+  const expected = 'a port 1-65535, `"8080/tcp"`, `"53/udp"` or `{ container, host?, protocol? }`';
   if (typeof spec === "number") {
     if (!isPort(spec)) throw new InvalidOptionError(option, expected, spec);
     return { container: spec, protocol: "tcp", host: undefined };
@@ -220,7 +225,8 @@ function absolutePath(option: string, value: unknown): string {
 function normalizeHealthCheck(value: unknown): NormalizedOptions["healthCheck"] {
   if (value === undefined) return undefined;
   const option = "withHealthCheck";
-  if (typeof value !== "object" || value === null) throw new InvalidOptionError(option, "`{ test, intervalMs?, timeoutMs?, retries?, startPeriodMs? }`", value);
+  if (typeof value !== "object" || value === null)
+    throw new InvalidOptionError(option, "`{ test, intervalMs?, timeoutMs?, retries?, startPeriodMs? }`", value);
   const check = value as HealthCheck;
   let test: string[];
   if (typeof check.test === "string" && check.test.trim() !== "") test = ["CMD-SHELL", check.test];
@@ -275,7 +281,9 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
   const name = optionalString("withName", raw.name, (v) => (NAME.test(v) ? undefined : "a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)"));
   const networkMode = optionalString("withNetworkMode", raw.networkMode);
   if (networkMode && raw.networks.length > 0) {
-    throw new InvalidOptionError("withNetworkMode", "unset when withNetwork is used", networkMode, { hint: "use one of withNetwork or withNetworkMode" });
+    throw new InvalidOptionError("withNetworkMode", "unset when withNetwork is used", networkMode, {
+      hint: "use one of withNetwork or withNetworkMode",
+    });
   }
   const networkAliases = raw.networkAliases.map((alias) => {
     if (typeof alias !== "string" || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(alias)) {
@@ -283,8 +291,16 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
     }
     return alias;
   });
-  if (networkAliases.length > 0 && raw.networks.length === 0 && (!networkMode || ["bridge", "host", "none", "default"].includes(networkMode))) {
-    throw new InvalidOptionError("withNetworkAliases", "used together with withNetwork (aliases only resolve on user-defined networks)", networkAliases);
+  if (
+    networkAliases.length > 0 &&
+    raw.networks.length === 0 &&
+    (!networkMode || ["bridge", "host", "none", "default"].includes(networkMode))
+  ) {
+    throw new InvalidOptionError(
+      "withNetworkAliases",
+      "used together with withNetwork (aliases only resolve on user-defined networks)",
+      networkAliases,
+    );
   }
   const binds = raw.bindMounts.map((mount) => {
     const m = mount as BindMount;
@@ -292,13 +308,15 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
     const source = absolutePath("withBindMounts({ source })", m.source);
     const target = absolutePath("withBindMounts({ target })", m.target);
     const mode: string = m.mode ?? "rw";
-    if (!/^(rw|ro)?(,?[zZ])?$/.test(mode) || mode === "") throw new InvalidOptionError("withBindMounts({ mode })", "`rw`, `ro`, `z` or `Z`", m.mode);
+    if (!/^(rw|ro)?(,?[zZ])?$/.test(mode) || mode === "")
+      throw new InvalidOptionError("withBindMounts({ mode })", "`rw`, `ro`, `z` or `Z`", m.mode);
     return `${source}:${target}:${mode}`;
   });
   const tmpfs: Record<string, string> = {};
   for (const [path, opts] of Object.entries(raw.tmpfs)) {
     absolutePath("withTmpFs", path);
-    if (typeof opts !== "string") throw new InvalidOptionError(`withTmpFs({ ${JSON.stringify(path)} })`, "mount options as a string, e.g. `rw,size=64m`", opts);
+    if (typeof opts !== "string")
+      throw new InvalidOptionError(`withTmpFs({ ${JSON.stringify(path)} })`, "mount options as a string, e.g. `rw,size=64m`", opts);
     tmpfs[path] = opts;
   }
   for (const copy of raw.copies) absolutePath("copy target", copy.target);
@@ -307,7 +325,11 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
   if (raw.resources !== undefined) {
     const r = raw.resources as Resources;
     if (r.memoryBytes !== undefined && (!Number.isInteger(r.memoryBytes) || r.memoryBytes < 6 * 1024 * 1024)) {
-      throw new InvalidOptionError("withResources({ memoryBytes })", "a whole number of bytes of at least 6 MiB (the engine's minimum)", r.memoryBytes);
+      throw new InvalidOptionError(
+        "withResources({ memoryBytes })",
+        "a whole number of bytes of at least 6 MiB (the engine's minimum)",
+        r.memoryBytes,
+      );
     }
     if (r.cpus !== undefined && (typeof r.cpus !== "number" || !(r.cpus > 0))) {
       throw new InvalidOptionError("withResources({ cpus })", "a positive number of CPUs, e.g. 0.5", r.cpus);
@@ -322,18 +344,26 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
   const extraHosts = raw.extraHosts.map((entry) => {
     const e = entry as { host?: unknown; ipAddress?: unknown };
     if (typeof e?.host !== "string" || typeof e.ipAddress !== "string" || e.host === "" || e.ipAddress === "") {
-      throw new InvalidOptionError("withExtraHosts", "`{ host, ipAddress }` with non-empty strings (ipAddress may be `host-gateway`)", entry);
+      throw new InvalidOptionError(
+        "withExtraHosts",
+        "`{ host, ipAddress }` with non-empty strings (ipAddress may be `host-gateway`)",
+        entry,
+      );
     }
     return `${e.host}:${e.ipAddress}`;
   });
   const caps = (option: string, list: unknown[]) =>
     list.map((cap) => {
-      if (typeof cap !== "string" || !CAPABILITY.test(cap)) throw new InvalidOptionError(option, "capability names such as `NET_ADMIN`", cap);
+      if (typeof cap !== "string" || !CAPABILITY.test(cap))
+        throw new InvalidOptionError(option, "capability names such as `NET_ADMIN`", cap);
       return cap;
     });
-  const platform = optionalString("withPlatform", raw.platform, (v) => (PLATFORM.test(v) ? undefined : "`os/arch[/variant]`, e.g. `linux/amd64`"));
+  const platform = optionalString("withPlatform", raw.platform, (v) =>
+    PLATFORM.test(v) ? undefined : "`os/arch[/variant]`, e.g. `linux/amd64`",
+  );
   const pullPolicy = raw.pullPolicy ?? "missing";
-  if (pullPolicy !== "missing" && pullPolicy !== "always") throw new InvalidOptionError("withPullPolicy", "`missing` or `always`", raw.pullPolicy);
+  if (pullPolicy !== "missing" && pullPolicy !== "always")
+    throw new InvalidOptionError("withPullPolicy", "`missing` or `always`", raw.pullPolicy);
   const startupTimeoutMs = duration("withStartupTimeout", raw.startupTimeoutMs);
   return {
     image,
@@ -370,7 +400,12 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
 }
 
 /** The Engine API create body for normalised options. Session labels are added by the caller. */
-export function createBody(options: NormalizedOptions, image: string, publishHostIp: string, labels: Record<string, string>): Record<string, unknown> {
+export function createBody(
+  options: NormalizedOptions,
+  image: string,
+  publishHostIp: string,
+  labels: Record<string, string>,
+): Record<string, unknown> {
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const port of options.ports) {
@@ -403,9 +438,7 @@ export function createBody(options: NormalizedOptions, image: string, publishHos
       ...(options.privileged ? { Privileged: true } : {}),
       ...(firstNetwork ? { NetworkMode: firstNetwork.getName() } : options.networkMode ? { NetworkMode: options.networkMode } : {}),
     },
-    ...(firstNetwork
-      ? { NetworkingConfig: { EndpointsConfig: { [firstNetwork.getName()]: { Aliases: options.networkAliases } } } }
-      : {}),
+    ...(firstNetwork ? { NetworkingConfig: { EndpointsConfig: { [firstNetwork.getName()]: { Aliases: options.networkAliases } } } } : {}),
   };
   for (const modify of options.createModifiers) modify(body);
   return body;

@@ -4,9 +4,9 @@ import { channels, debug } from "../debug.js";
 import type { LogLine } from "../engine/demux.js";
 import { type Engine, type ExecOptions, type ExecResult, engineMessage } from "../engine/engine.js";
 import type { ContainerInspect } from "../engine/types.js";
-import { type ErrorContext, InvalidOptionError, describeContainer } from "../errors.js";
+import { describeContainer, type ErrorContext, InvalidOptionError } from "../errors.js";
 import { untrackResource } from "../reaper/tracker.js";
-import { runWait, type ExitInfo } from "../wait/run.js";
+import { type ExitInfo, runWait } from "../wait/run.js";
 import type { WaitStrategy, WaitTarget } from "../wait/strategy.js";
 import { type CopyItem, tarCopyItems, untarToMap } from "./copy.js";
 import { mappedPorts, type PortMap } from "./ports.js";
@@ -113,7 +113,8 @@ export class StartedContainer implements AsyncDisposable {
   /** The container's IP address on `network` (a name). */
   getIpAddress(network: string): string {
     const entry = this.state.inspect.NetworkSettings.Networks?.[network];
-    if (!entry) throw new InvalidOptionError("getIpAddress", `a network the container is on (${this.getNetworkNames().join(", ")})`, network);
+    if (!entry)
+      throw new InvalidOptionError("getIpAddress", `a network the container is on (${this.getNetworkNames().join(", ")})`, network);
     return entry.IPAddress;
   }
 
@@ -135,7 +136,11 @@ export class StartedContainer implements AsyncDisposable {
     try {
       return await this.state.engine.exec(this.state.id, cmd, options);
     } catch (error) {
-      throw this.state.engine.requestError(`exec ${JSON.stringify(cmd)} in ${describeContainer(this.errorContext)} failed`, error, this.errorContext);
+      throw this.state.engine.requestError(
+        `exec ${JSON.stringify(cmd)} in ${describeContainer(this.errorContext)} failed`,
+        error,
+        this.errorContext,
+      );
     }
   }
 
@@ -225,7 +230,9 @@ export class StartedContainer implements AsyncDisposable {
         }),
       mappedPort: (port, protocol = "tcp") => this.getMappedPort(port, protocol),
       logLines: (signal) =>
-        engine.logLines(id, { follow: true, since: logsSince, tty: this.state.inspect.Config.Tty, signal }) as Promise<AsyncIterable<LogLine>>,
+        engine.logLines(id, { follow: true, since: logsSince, tty: this.state.inspect.Config.Tty, signal }) as Promise<
+          AsyncIterable<LogLine>
+        >,
       exec: (cmd) => engine.exec(id, cmd),
       inspect: (signal) => engine.inspectContainer(id, signal),
       listeningPorts: () => this.listeningPortsFromHost(),
@@ -272,7 +279,8 @@ export class StartedContainer implements AsyncDisposable {
     }
     const remove = options.remove ?? true;
     const timeout = options.timeout ?? 0;
-    if (!Number.isFinite(timeout) || timeout < 0) throw new InvalidOptionError("stop({ timeout })", "a non-negative number of seconds", timeout);
+    if (!Number.isFinite(timeout) || timeout < 0)
+      throw new InvalidOptionError("stop({ timeout })", "a non-negative number of seconds", timeout);
     try {
       if (timeout > 0 || !remove) await engine.stopContainer(id, timeout);
       if (remove) {
@@ -282,7 +290,11 @@ export class StartedContainer implements AsyncDisposable {
       }
     } catch (error) {
       this.stopping = undefined; // let a later call try again
-      throw engine.requestError(`Stopping ${describeContainer(this.errorContext)} failed: ${engineMessage(error)}`, error, this.errorContext);
+      throw engine.requestError(
+        `Stopping ${describeContainer(this.errorContext)} failed: ${engineMessage(error)}`,
+        error,
+        this.errorContext,
+      );
     }
     debug(`container ${id.slice(0, 12)}`, `${remove ? "removed" : "stopped"} in ${Date.now() - started} ms`);
     channels.containerStopped.publish({ id, removed: remove });

@@ -53,27 +53,39 @@ async function loadConfigs(sources: AuthSources): Promise<{ config: DockerConfig
 export function runCredentialHelper(helper: string, registry: string, helperPath?: string): Promise<RegistryAuth | undefined> {
   const PATH = helperPath ? `${helperPath}:${process.env.PATH ?? ""}` : process.env.PATH;
   return new Promise((resolve, reject) => {
-    const child = execFile(`docker-credential-${helper}`, ["get"], { env: { ...process.env, PATH }, timeout: 10_000 }, (error, stdout, stderr) => {
-      if (error) {
-        // Helpers say "credentials not found" with a non-zero exit; that just means "no credentials here".
-        if (/not found/i.test(`${stdout}${stderr}`)) return resolve(undefined);
-        return reject(
-          new RegistryAuthError(`Credential helper docker-credential-${helper} failed for ${registry}: ${(stderr || error.message).trim()}`, { registry }),
-        );
-      }
-      try {
-        const parsed = JSON.parse(stdout) as { Username?: string; Secret?: string; ServerURL?: string };
-        if (!parsed.Secret) return resolve(undefined);
-        // `<token>` as the username marks an identity token, by the helpers' convention.
-        resolve(
-          parsed.Username === "<token>"
-            ? { identitytoken: parsed.Secret, serveraddress: registry }
-            : { username: parsed.Username ?? "", password: parsed.Secret, serveraddress: registry },
-        );
-      } catch {
-        reject(new RegistryAuthError(`Credential helper docker-credential-${helper} printed something that is not JSON for ${registry}`, { registry }));
-      }
-    });
+    const child = execFile(
+      `docker-credential-${helper}`,
+      ["get"],
+      { env: { ...process.env, PATH }, timeout: 10_000 },
+      (error, stdout, stderr) => {
+        if (error) {
+          // Helpers say "credentials not found" with a non-zero exit; that just means "no credentials here".
+          if (/not found/i.test(`${stdout}${stderr}`)) return resolve(undefined);
+          return reject(
+            new RegistryAuthError(
+              `Credential helper docker-credential-${helper} failed for ${registry}: ${(stderr || error.message).trim()}`,
+              { registry },
+            ),
+          );
+        }
+        try {
+          const parsed = JSON.parse(stdout) as { Username?: string; Secret?: string; ServerURL?: string };
+          if (!parsed.Secret) return resolve(undefined);
+          // `<token>` as the username marks an identity token, by the helpers' convention.
+          resolve(
+            parsed.Username === "<token>"
+              ? { identitytoken: parsed.Secret, serveraddress: registry }
+              : { username: parsed.Username ?? "", password: parsed.Secret, serveraddress: registry },
+          );
+        } catch {
+          reject(
+            new RegistryAuthError(`Credential helper docker-credential-${helper} printed something that is not JSON for ${registry}`, {
+              registry,
+            }),
+          );
+        }
+      },
+    );
     child.stdin?.end(registry);
   });
 }

@@ -127,9 +127,10 @@ export function engineCandidates(world: DiscoveryEnvironment = realDiscoveryEnvi
   if (dockerHost) {
     const verify = world.env.DOCKER_TLS_VERIFY !== undefined && world.env.DOCKER_TLS_VERIFY !== "" && world.env.DOCKER_TLS_VERIFY !== "0";
     const certPath = world.env.DOCKER_CERT_PATH || (verify ? dockerConfigDir(world) : undefined);
-    const tls = verify && certPath
-      ? { ca: join(certPath, "ca.pem"), cert: join(certPath, "cert.pem"), key: join(certPath, "key.pem"), verify: true }
-      : undefined;
+    const tls =
+      verify && certPath
+        ? { ca: join(certPath, "ca.pem"), cert: join(certPath, "cert.pem"), key: join(certPath, "key.pem"), verify: true }
+        : undefined;
     candidates.push(parseDockerHost(dockerHost, "DOCKER_HOST", tls));
   } else {
     const fromContext = contextEndpoint(world);

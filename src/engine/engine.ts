@@ -104,7 +104,10 @@ export class Engine {
     const modemOptions: Record<string, unknown> = {
       path: hasQuery ? `${path}?` : path,
       method,
-      options: { ...(hasQuery ? { _query: stripUndefined(options.query!) } : {}), ...(options.body !== undefined ? { _body: options.body } : {}) },
+      options: {
+        ...(hasQuery ? { _query: stripUndefined(options.query!) } : {}),
+        ...(options.body !== undefined ? { _body: options.body } : {}),
+      },
       statusCodes: options.statusCodes ?? { 200: true, 201: true, 204: true, 304: true },
       isStream: options.isStream ?? false,
     };
@@ -306,7 +309,12 @@ export class Engine {
     });
   }
 
-  buildStream(context: Readable, query: Record<string, unknown>, registryconfig?: Record<string, RegistryAuth>, signal?: AbortSignal): Promise<Readable> {
+  buildStream(
+    context: Readable,
+    query: Record<string, unknown>,
+    registryconfig?: Record<string, RegistryAuth>,
+    signal?: AbortSignal,
+  ): Promise<Readable> {
     return this.dial("POST", "/build", {
       query,
       file: context,
@@ -348,7 +356,10 @@ export class Engine {
   }
 
   async removeVolume(name: string): Promise<void> {
-    await this.dial("DELETE", `/volumes/${encodeURIComponent(name)}`, { query: { force: true }, statusCodes: { 204: true, 404: true, 409: true } });
+    await this.dial("DELETE", `/volumes/${encodeURIComponent(name)}`, {
+      query: { force: true },
+      statusCodes: { 204: true, 404: true, 409: true },
+    });
   }
 
   /** Wraps an engine failure in a {@link ContainerStartError} carrying the engine's own text. */
@@ -358,7 +369,11 @@ export class Engine {
 
   requestError(what: string, error: unknown, context: ErrorContext = {}): EngineRequestError {
     const status = engineStatus(error);
-    return new EngineRequestError(`${what}: ${engineMessage(error)}`, { ...context, cause: error, ...(status ? { statusCode: status } : {}) });
+    return new EngineRequestError(`${what}: ${engineMessage(error)}`, {
+      ...context,
+      cause: error,
+      ...(status ? { statusCode: status } : {}),
+    });
   }
 }
 

@@ -74,7 +74,12 @@ export async function pullImage(engine: Engine, image: ImageName, options: PullO
     }
     if (options.signal?.aborted) throw options.signal.reason ?? error;
     const status = engineStatus(error);
-    throw pullError(image, `${engineMessage(error)}${status && !/\d{3}/.test(engineMessage(error)) ? ` (HTTP ${status})` : ""}`, auth !== undefined, error);
+    throw pullError(
+      image,
+      `${engineMessage(error)}${status && !/\d{3}/.test(engineMessage(error)) ? ` (HTTP ${status})` : ""}`,
+      auth !== undefined,
+      error,
+    );
   }
   debug("pull", `pulled ${image} in ${Date.now() - started} ms`);
 }

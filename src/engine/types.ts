@@ -66,7 +66,11 @@ export interface ImageInspect {
   RepoTags: string[] | null;
   Architecture: string;
   Os: string;
-  Config: { Labels: Record<string, string> | null; Healthcheck?: { Test?: string[] } | null; ExposedPorts?: Record<string, object> | null } | null;
+  Config: {
+    Labels: Record<string, string> | null;
+    Healthcheck?: { Test?: string[] } | null;
+    ExposedPorts?: Record<string, object> | null;
+  } | null;
 }
 
 export interface ContainerSummary {

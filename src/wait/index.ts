@@ -12,6 +12,6 @@ export const Wait = {
   forHealthCheck: () => new HealthCheckWaitStrategy(),
 } as const;
 
-export { BaseWaitStrategy, type WaitContext, type WaitStrategy, type WaitTarget } from "./strategy.js";
 export { PermanentFailure, poll } from "./poll.js";
+export { BaseWaitStrategy, type WaitContext, type WaitStrategy, type WaitTarget } from "./strategy.js";
 export { HealthCheckWaitStrategy, ListeningPortsWaitStrategy, LogMessageWaitStrategy };

@@ -27,7 +27,13 @@ export class ListeningPortsWaitStrategy extends BaseWaitStrategy {
   }
 
   async waitUntilReady(target: WaitTarget, context: WaitContext): Promise<void> {
-    const ports = this.ports.length > 0 ? [...this.ports] : target.boundPorts().filter((p) => p.protocol === "tcp").map((p) => p.port);
+    const ports =
+      this.ports.length > 0
+        ? [...this.ports]
+        : target
+            .boundPorts()
+            .filter((p) => p.protocol === "tcp")
+            .map((p) => p.port);
     if (ports.length === 0) return;
     let execUnavailable = false;
     const pending = new Set(ports);

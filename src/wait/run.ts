@@ -1,5 +1,5 @@
 import { debug } from "../debug.js";
-import { ContainerExitedError, ContainerNotReadyError, type ErrorContext, WaitTimeoutError, describeContainer } from "../errors.js";
+import { ContainerExitedError, ContainerNotReadyError, describeContainer, type ErrorContext, WaitTimeoutError } from "../errors.js";
 import type { WaitContext, WaitStrategy, WaitTarget } from "./strategy.js";
 
 export interface ExitInfo {
