@@ -8,6 +8,7 @@ export type { ProgressEvent, ProgressListener, RegistryAuth } from "./engine/typ
 export * from "./errors.js";
 export { ImageName } from "./image/image-name.js";
 export { addImageSubstitutor, type ImageSubstitutor } from "./image/substitution.js";
+export { Network, type NetworkOptions, StartedNetwork } from "./network/network.js";
 export { getSessionId, LABELS } from "./reaper/session.js";
 export { Wait } from "./wait/index.js";
 export { PermanentFailure } from "./wait/poll.js";
