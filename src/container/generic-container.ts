@@ -4,7 +4,7 @@ import { channels, debug } from "../debug.js";
 import type { LogLine } from "../engine/demux.js";
 import { type Engine, engineMessage, engineStatus, getEngine } from "../engine/engine.js";
 import { pullImage } from "../engine/pull.js";
-import type { ProgressListener, RegistryAuth } from "../engine/types.js";
+import type { ContainerInspect, ProgressListener, RegistryAuth } from "../engine/types.js";
 import { ContainerStartError, describeContainer, InvalidOptionError } from "../errors.js";
 import { substituteImage } from "../image/substitution.js";
 import { prepareSession } from "../reaper/index.js";
@@ -28,6 +28,7 @@ import {
   type RawContainerOptions,
   type Resources,
 } from "./options.js";
+import { unboundPorts } from "./ports.js";
 import { type ContainerHandleState, StartedContainer } from "./started-container.js";
 
 /** The default startup timeout: 60 s, multiplied by `THROWAWAY_STARTUP_TIMEOUT_SCALE`. */
@@ -410,6 +411,8 @@ export class GenericContainer {
       await engine.startContainer(id);
       inspect = await engine.inspectContainer(id);
     }
+    const declaredPorts = normalized.ports.map((p) => `${p.container}/${p.protocol}`);
+    inspect = await awaitPortBindings(engine, inspect, declaredPorts, started + timeoutMs);
     const waitStrategy = normalized.waitStrategy ?? defaultWaitStrategy(normalized, inspect.Config.Healthcheck?.Test);
     const state: ContainerHandleState = {
       engine,
@@ -420,6 +423,7 @@ export class GenericContainer {
       waitStrategy,
       startupTimeoutMs: timeoutMs,
       reused,
+      declaredPorts,
     };
     if (this.logConsumer) followLogs(engine, id, inspect.Config.Tty, this.logConsumer);
     const handle = new StartedContainer(state);
@@ -449,6 +453,27 @@ export class GenericContainer {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+}
+
+/**
+ * Docker binds ports during start, so the first inspect has them; some engines (Podman, Docker Desktop's proxy)
+ * publish a moment later. Re-inspect only then, briefly backing off, within the startup deadline; a container that
+ * is no longer running is left for the wait's exit detection to report.
+ */
+async function awaitPortBindings(
+  engine: Engine,
+  inspect: ContainerInspect,
+  declared: string[],
+  deadline: number,
+): Promise<ContainerInspect> {
+  let current = inspect;
+  let delay = 5;
+  while (unboundPorts(current, declared).length > 0 && current.State.Running && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 100);
+    current = await engine.inspectContainer(current.Id);
+  }
+  return current;
 }
 
 function defaultWaitStrategy(options: NormalizedOptions, healthTest: string[] | undefined): WaitStrategy {

@@ -15,12 +15,21 @@ export function pickBinding(bindings: readonly PortBinding[]): number | undefine
   return chosen ? Number(chosen.HostPort) : undefined;
 }
 
-export function mappedPorts(inspect: ContainerInspect): PortMap {
+/** Host ports by container port, declared ports first and in their declared order. */
+export function mappedPorts(inspect: ContainerInspect, declared: readonly string[] = []): PortMap {
   const map: PortMap = new Map();
-  for (const [key, bindings] of Object.entries(inspect.NetworkSettings.Ports ?? {})) {
-    if (!bindings) continue;
+  const all = inspect.NetworkSettings.Ports ?? {};
+  for (const key of [...declared, ...Object.keys(all)]) {
+    const bindings = all[key];
+    if (!bindings || map.has(key)) continue;
     const port = pickBinding(bindings);
     if (port !== undefined) map.set(key, port);
   }
   return map;
+}
+
+/** Declared ports the engine has not bound yet (some engines publish a moment after start). */
+export function unboundPorts(inspect: ContainerInspect, declared: readonly string[]): string[] {
+  const bound = mappedPorts(inspect, declared);
+  return declared.filter((key) => !bound.has(key));
 }

@@ -23,6 +23,8 @@ export interface ContainerHandleState {
   startupTimeoutMs: number;
   /** Reused containers outlive the handle: `stop()` leaves them running unless told otherwise. */
   reused: boolean;
+  /** Exposed ports in the order they were declared (`"8080/tcp"`): "first" means first declared, not first listed. */
+  declaredPorts: string[];
 }
 
 export interface StopOptions {
@@ -55,7 +57,7 @@ export class StartedContainer implements AsyncDisposable {
 
   constructor(state: ContainerHandleState) {
     this.state = state;
-    this.ports = mappedPorts(state.inspect);
+    this.ports = mappedPorts(state.inspect, state.declaredPorts);
   }
 
   protected get errorContext(): ErrorContext {
@@ -187,7 +189,7 @@ export class StartedContainer implements AsyncDisposable {
     const restartedAt = Math.floor(Date.now() / 1000);
     await engine.restartContainer(id, options.timeout ?? 0);
     this.state.inspect = await engine.inspectContainer(id);
-    this.ports = mappedPorts(this.state.inspect);
+    this.ports = mappedPorts(this.state.inspect, this.state.declaredPorts);
     this.procView = undefined;
     await this.waitUntilReady(restartedAt);
   }
@@ -224,7 +226,7 @@ export class StartedContainer implements AsyncDisposable {
       id,
       host: engine.host,
       boundPorts: () =>
-        [...this.ports.keys()].map((key) => {
+        this.state.declaredPorts.map((key) => {
           const [port, protocol] = key.split("/");
           return { port: Number(port), protocol: protocol as "tcp" | "udp" };
         }),

@@ -57,8 +57,15 @@ interface EngineError extends Error {
 export function engineMessage(error: unknown): string {
   const e = error as EngineError;
   if (e?.json && typeof e.json === "object" && typeof e.json.message === "string") return e.json.message.trim();
+  if (e?.name === "AbortError" || e?.name === "TimeoutError") return e.message;
   if (typeof e?.json === "string" && e.json.trim()) return e.json.trim();
-  return e?.message?.replace(/^\(HTTP code \d+\)\s*/, "").trim() ?? String(error);
+  // docker-modem prefixes "(HTTP code 500) unexpected - "; the engine's own words are what users need.
+  return (
+    e?.message
+      ?.replace(/^\(HTTP code \d+\)\s*/, "")
+      .replace(/^[a-z ]+ - /, "")
+      .trim() ?? String(error)
+  );
 }
 
 export function engineStatus(error: unknown): number | undefined {

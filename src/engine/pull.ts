@@ -17,6 +17,7 @@ export interface PullOptions {
   signal?: AbortSignal;
 }
 
+const UNREACHABLE = /no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout/i;
 const NOT_FOUND = /not found|manifest unknown|does not exist|no such image|404/i;
 const DENIED = /unauthorized|denied|authentication required|forbidden|401|403/i;
 
@@ -24,6 +25,12 @@ const DENIED = /unauthorized|denied|authentication required|forbidden|401|403/i;
 function pullError(image: ImageName, message: string, hadAuth: boolean, cause?: unknown): Error {
   const registry = image.registryHost;
   const ctx = { image: image.toString(), registry, ...(cause ? { cause } : {}) };
+  if (UNREACHABLE.test(message)) {
+    return new ImagePullError(
+      `Registry ${registry} is unreachable, so ${image} cannot be pulled: ${message} (check the network, or mirror the image with THROWAWAY_HUB_IMAGE_NAME_PREFIX)`,
+      ctx,
+    );
+  }
   if (DENIED.test(message) && hadAuth) {
     return new RegistryAuthError(`Registry ${registry} refused the credentials for ${image}: ${message}`, ctx);
   }

@@ -1,0 +1,399 @@
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  addImageSubstitutor,
+  ContainerStartError,
+  GenericContainer,
+  getEngine,
+  getSessionId,
+  type ImagePullError,
+  InvalidOptionError,
+  LABELS,
+} from "throwaway";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { untarToMap } from "../../src/container/copy.js";
+
+const BUSYBOX = "busybox:latest";
+/** Keeps a container alive until it is removed. */
+const IDLE = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];
+
+let hostDir: string;
+
+beforeAll(async () => {
+  hostDir = await mkdtemp(join(tmpdir(), "throwaway-gc-"));
+  await writeFile(join(hostDir, "hello.txt"), "from the host\n");
+});
+
+afterAll(async () => {
+  await rm(hostDir, { recursive: true, force: true });
+});
+
+function sessionContainers(): string[] {
+  const out = execFileSync("docker", ["ps", "-aq", "--filter", `label=${LABELS.session}=${getSessionId()}`], { encoding: "utf8" });
+  return out.split("\n").filter(Boolean);
+}
+
+async function sh(container: { exec(cmd: string[]): Promise<{ stdout: string; exitCode: number }> }, script: string): Promise<string> {
+  const result = await container.exec(["sh", "-c", script]);
+  expect(result.exitCode, `${script} failed: ${JSON.stringify(result)}`).toBe(0);
+  return result.stdout.trim();
+}
+
+describe("GenericContainer options, observed inside the container", () => {
+  it("environment, command, working dir, user, hostname, labels and name", async () => {
+    const name = `throwaway-test-${Date.now()}`;
+    await using c = await new GenericContainer(BUSYBOX)
+      .withEnvironment({ GREETING: "hello world", COUNT: 3, FLAG: true })
+      .withCommand(IDLE)
+      .withWorkingDir("/tmp")
+      .withUser("65534:65534")
+      .withHostname("box-one")
+      .withLabels({ "com.example.team": "payments" })
+      .withName(name)
+      .start();
+    expect(await sh(c, 'echo "$GREETING|$COUNT|$FLAG"')).toBe("hello world|3|true");
+    expect(await sh(c, "pwd")).toBe("/tmp");
+    expect(await sh(c, "id -u; id -g")).toBe("65534\n65534");
+    expect(await sh(c, "hostname")).toBe("box-one");
+    expect(c.getName()).toBe(name);
+    expect(c.getLabels()).toMatchObject({ "com.example.team": "payments", [LABELS.session]: getSessionId() });
+  });
+
+  it("entrypoint replaces the image's", async () => {
+    const result = await new GenericContainer(BUSYBOX).withEntrypoint(["echo"]).withCommand(["via", "entrypoint"]).run();
+    expect(result).toEqual({ exitCode: 0, stdout: "via entrypoint\n", stderr: "", output: "via entrypoint\n" });
+  });
+
+  it("bind mounts (read-write and read-only) and tmpfs", async () => {
+    await using c = await new GenericContainer(BUSYBOX)
+      .withCommand(IDLE)
+      .withBindMounts([
+        { source: hostDir, target: "/host" },
+        { source: hostDir, target: "/host-ro", mode: "ro" },
+      ])
+      .withTmpFs({ "/scratch": "rw,size=16m" })
+      .start();
+    expect(await sh(c, "cat /host/hello.txt")).toBe("from the host");
+    await sh(c, "echo written-inside > /host/inside.txt");
+    expect(await readFile(join(hostDir, "inside.txt"), "utf8")).toBe("written-inside\n");
+    const readOnly = await c.exec(["sh", "-c", "echo x > /host-ro/nope.txt"]);
+    expect(readOnly.exitCode).not.toBe(0);
+    expect(readOnly.stderr).toMatch(/Read-only file system/);
+    expect(await sh(c, "grep ' /scratch ' /proc/mounts")).toMatch(/^tmpfs \/scratch tmpfs rw.*size=16384k/);
+  });
+
+  it("copies files, directories (modes and symlinks kept) and content before start", async () => {
+    const dir = join(hostDir, "tree");
+    await import("node:fs/promises").then(async (fs) => {
+      await fs.mkdir(join(dir, "nested"), { recursive: true });
+      await fs.writeFile(join(dir, "nested", "run.sh"), "#!/bin/sh\necho ran\n", { mode: 0o750 });
+      await symlink("nested/run.sh", join(dir, "link.sh"));
+    });
+    await using c = await new GenericContainer(BUSYBOX)
+      .withCommand(IDLE)
+      .withCopyFilesToContainer([{ source: join(hostDir, "hello.txt"), target: "/copied/hello.txt", mode: 0o600 }])
+      .withCopyDirectoriesToContainer([{ source: dir, target: "/opt/tree" }])
+      .withCopyContentToContainer([
+        { content: "config=1\n", target: "/etc/app/app.conf" },
+        { content: Buffer.from([0, 1, 2, 255]), target: "/etc/app/blob.bin", mode: 0o400 },
+      ])
+      .start();
+    expect(await sh(c, "cat /copied/hello.txt; stat -c %a /copied/hello.txt")).toBe("from the host\n600");
+    expect(await sh(c, "stat -c %a /opt/tree/nested/run.sh; /opt/tree/link.sh; readlink /opt/tree/link.sh")).toBe(
+      "750\nran\nnested/run.sh",
+    );
+    expect(await sh(c, "cat /etc/app/app.conf; stat -c '%a %s' /etc/app/blob.bin")).toBe("config=1\n400 4");
+  });
+
+  it("copies into a running container and back out (tar round trip)", async () => {
+    await using c = await new GenericContainer(BUSYBOX).withCommand(IDLE).start();
+    await c.copyToContainer([{ kind: "content", content: "round trip\n", target: "/data/note.txt" }]);
+    expect((await c.readFile("/data/note.txt")).toString()).toBe("round trip\n");
+    const files = await untarToMap(await c.copyFromContainer("/data"));
+    expect([...files.keys()]).toEqual(["data/note.txt"]);
+  });
+
+  it("resources, shared memory, extra hosts, capabilities", async () => {
+    await using c = await new GenericContainer(BUSYBOX)
+      .withCommand(IDLE)
+      .withResources({ memoryBytes: 64 * 1024 * 1024, cpus: 0.5 })
+      .withSharedMemorySize(32 * 1024 * 1024)
+      .withExtraHosts([{ host: "db.internal", ipAddress: "10.1.2.3" }])
+      .withDroppedCapabilities("CHOWN")
+      .withAddedCapabilities("NET_ADMIN")
+      .start();
+    const { HostConfig } = c.getInspectResult();
+    expect(HostConfig).toMatchObject({ Memory: 64 * 1024 * 1024, NanoCpus: 500_000_000, ShmSize: 32 * 1024 * 1024 });
+    const memoryLimit = await sh(c, "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes");
+    expect(Number(memoryLimit)).toBe(64 * 1024 * 1024);
+    expect(await sh(c, "df -k /dev/shm | tail -1 | awk '{print $2}'")).toBe(String(32 * 1024));
+    expect(await sh(c, "grep db.internal /etc/hosts")).toMatch(/^10\.1\.2\.3\s+db\.internal$/);
+    const chown = await c.exec(["chown", "65534", "/tmp"]);
+    expect(chown.exitCode).not.toBe(0);
+    await sh(c, "ip link set lo mtu 1400 && cat /sys/class/net/lo/mtu | grep -x 1400");
+  });
+
+  it("privileged mode is off unless asked", async () => {
+    await using plain = await new GenericContainer(BUSYBOX).withCommand(IDLE).start();
+    const capEff = async (c: typeof plain) => (await sh(c, "grep CapEff /proc/self/status")).split(/\s+/)[1];
+    expect(plain.getInspectResult().HostConfig.Privileged).toBe(false);
+    expect(await capEff(plain)).not.toBe("000001ffffffffff");
+    const before = sessionContainers().length;
+    const privileged = await new GenericContainer(BUSYBOX)
+      .withCommand(IDLE)
+      .withPrivilegedMode()
+      .start()
+      .catch((e: unknown) => e);
+    if (privileged instanceof ContainerStartError) {
+      // Some engines (sandboxed ones, like the machines CI runs on) refuse privileged containers: the error must
+      // carry the engine's reason, and nothing may be left behind.
+      expect(privileged.shortMessage).toMatch(/failed: .*caps/);
+      expect(sessionContainers()).toHaveLength(before);
+    } else {
+      await using c = privileged as typeof plain;
+      expect(c.getInspectResult().HostConfig.Privileged).toBe(true);
+      expect(await capEff(c)).not.toBe(await capEff(plain));
+    }
+  });
+
+  it("platform and pull policy `always` go through the registry", async () => {
+    await using c = await new GenericContainer(BUSYBOX).withCommand(IDLE).withPlatform("linux/amd64").withPullPolicy("always").start();
+    const engine = await getEngine();
+    const image = await engine.inspectImage(c.getInspectResult().Image);
+    expect(image?.Architecture).toBe("amd64");
+  });
+
+  it("the raw create options escape hatch edits the body", async () => {
+    await using c = await new GenericContainer(BUSYBOX)
+      .withCommand(IDLE)
+      .withCreateOptions((body) => {
+        (body.HostConfig as Record<string, unknown>).ReadonlyRootfs = true;
+      })
+      .start();
+    const write = await c.exec(["sh", "-c", "echo x > /root-file"]);
+    expect(write.stderr).toMatch(/Read-only file system/);
+  });
+
+  it("an image substitutor rewrites the image before pull and run", async () => {
+    const remove = addImageSubstitutor((image) => (image.registry === "mirror.invalid" ? BUSYBOX : undefined));
+    try {
+      await using c = await new GenericContainer("mirror.invalid/tools/busybox:1").withCommand(IDLE).start();
+      expect(c.getImage()).toBe(BUSYBOX);
+    } finally {
+      remove();
+    }
+  });
+});
+
+describe("ports", () => {
+  it("publishes tcp on random and fixed host ports, and udp", async () => {
+    const fixed = 20000 + Math.floor(Math.random() * 20000);
+    await using c = await new GenericContainer(BUSYBOX)
+      .withCommand(["sh", "-c", "echo hi > /tmp/i && httpd -p 8080 -h /tmp && httpd -f -p 9090 -h /tmp"])
+      .withExposedPorts(8080, { container: 9090, host: fixed }, "5353/udp")
+      .start();
+    expect(c.getMappedPort(9090)).toBe(fixed);
+    expect(c.getMappedPort("5353/udp")).toBeGreaterThan(0);
+    expect(c.getFirstMappedPort()).toBe(c.getMappedPort(8080));
+    for (const port of [c.getMappedPort(8080), fixed]) {
+      expect(await (await fetch(`http://${c.getHost()}:${port}/i`)).text()).toBe("hi\n");
+    }
+    expect(() => c.getMappedPort(1234)).toThrow("Expected `getMappedPort` to be an exposed port (8080/tcp, 9090/tcp, 5353/udp)");
+  });
+
+  it("publishes on loopback only for a local engine", async () => {
+    await using c = await new GenericContainer(BUSYBOX)
+      .withCommand(IDLE)
+      .withExposedPorts("7000/tcp")
+      .withWaitStrategy({
+        describe: () => "nothing",
+        waitUntilReady: async () => {},
+        withStartupTimeout() {
+          return this;
+        },
+        startupTimeoutMs: undefined,
+      })
+      .start();
+    const bindings = c.getInspectResult().NetworkSettings.Ports?.["7000/tcp"];
+    expect(bindings).toEqual([{ HostIp: "127.0.0.1", HostPort: String(c.getMappedPort(7000)) }]);
+  });
+});
+
+describe("exec, logs, restart, stop", () => {
+  it("exec returns exit codes and output, takes env, working dir and user, and never shells an array", async () => {
+    await using c = await new GenericContainer(BUSYBOX).withCommand(IDLE).start();
+    expect(await c.exec(["sh", "-c", "echo out; echo err >&2; exit 7"])).toEqual({
+      stdout: "out\n",
+      stderr: "err\n",
+      output: "out\nerr\n",
+      exitCode: 7,
+    });
+    expect((await c.exec(["echo", "$HOME;", "not expanded"])).stdout).toBe("$HOME; not expanded\n");
+    expect((await c.exec("echo $X from a shell", { env: { X: "value" } })).stdout).toBe("value from a shell\n");
+    expect((await c.exec(["pwd"], { workingDir: "/etc" })).stdout).toBe("/etc\n");
+    expect((await c.exec(["id", "-u"], { user: "65534" })).stdout).toBe("65534\n");
+    // The engine reports a command it cannot even start with 126 (it never reaches a shell that would say 127).
+    expect((await c.exec(["no-such-binary"])).exitCode).toBe(126);
+  });
+
+  it("logs: all, tail, since and follow", async () => {
+    await using c = await new GenericContainer(BUSYBOX)
+      // The engine copies stdout and stderr separately, so lines of the two streams are spaced to keep their order.
+      .withCommand(["sh", "-c", "echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three; sleep 1; echo four; sleep 60"])
+      .withWaitStrategy((await import("throwaway")).Wait.forLogMessage("three"))
+      .start();
+    const collect = async (stream: AsyncIterable<unknown>, limit = Number.POSITIVE_INFINITY) => {
+      const lines: string[] = [];
+      for await (const line of stream) {
+        lines.push(String(line));
+        if (lines.length >= limit) break;
+      }
+      return lines;
+    };
+    expect(await collect(await c.logs())).toEqual(["one", "two", "three"]);
+    expect(await collect(await c.logs({ tail: 1 }))).toEqual(["three"]);
+    expect(await collect(await c.logs({ since: new Date(Date.now() + 60_000) }))).toEqual([]);
+    expect(await collect(await c.logs({ follow: true }), 4)).toEqual(["one", "two", "three", "four"]);
+  });
+
+  it("restart re-reads port bindings and waits again; data in the container survives", async () => {
+    await using c = await new GenericContainer(BUSYBOX)
+      .withCommand(["sh", "-c", "mkdir -p /www && date +%s%N >> /www/starts && httpd -f -p 8080 -h /www"])
+      .withExposedPorts(8080)
+      .start();
+    await c.restart();
+    const body = await (await fetch(`http://${c.getHost()}:${c.getMappedPort(8080)}/starts`)).text();
+    expect(body.trim().split("\n")).toHaveLength(2);
+  });
+
+  it("stop is idempotent, removes by default, and can keep the container for inspection", async () => {
+    const c = await new GenericContainer(BUSYBOX).withCommand(IDLE).start();
+    const [a, b] = await Promise.all([c.stop(), c.stop()]);
+    expect(a).toBe(b);
+    expect(a.removed).toBe(true);
+    expect(sessionContainers()).not.toContain(c.getId().slice(0, 12));
+
+    const kept = await new GenericContainer(BUSYBOX).withCommand(["sh", "-c", "echo saved > /out.txt; sleep 60"]).start();
+    const stopped = await kept.stop({ remove: false, timeout: 1 });
+    expect(stopped.removed).toBe(false);
+    const files = await untarToMap(await stopped.copyFromContainer("/out.txt"));
+    expect(files.get("out.txt")?.toString()).toBe("saved\n");
+    await stopped.remove();
+    const engine = await getEngine();
+    await expect(engine.inspectContainer(kept.getId())).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it("a one-shot run returns exit code and output, and removes the container", async () => {
+    const before = sessionContainers().length;
+    const result = await new GenericContainer(BUSYBOX).withCommand(["sh", "-c", "echo hi; sleep 0.1; echo oops >&2; exit 3"]).run();
+    expect(result).toEqual({ exitCode: 3, stdout: "hi\n", stderr: "oops\n", output: "hi\noops\n" });
+    expect(sessionContainers()).toHaveLength(before);
+  });
+});
+
+describe("bad input and failed starts", () => {
+  it.each([
+    [() => new GenericContainer(BUSYBOX).withExposedPorts(70000), "Expected `withExposedPorts` to be a port 1-65535"],
+    [
+      () => new GenericContainer(BUSYBOX).withStartupTimeout(-5),
+      "Expected `withStartupTimeout` to be a positive number of milliseconds, got `-5` (number)",
+    ],
+    [
+      () => new GenericContainer(BUSYBOX).withBindMounts([{ source: "relative/dir", target: "/x" }]),
+      'Expected `withBindMounts({ source })` to be an absolute path, got `"relative/dir"` (string): resolve it first, e.g. path.resolve("relative/dir")',
+    ],
+    [() => new GenericContainer("Busybox"), "repository names must be lowercase: use `busybox`"],
+    [() => new GenericContainer(BUSYBOX).withCommand("echo hi" as unknown as string[]), "Expected `withCommand` to be an array of strings"],
+    [() => new GenericContainer(BUSYBOX).withNetworkAliases("db"), "Expected `withNetworkAliases` to be used together with withNetwork"],
+    [() => new GenericContainer(BUSYBOX).withLabels({ [LABELS.session]: "x" }), "reserved `dev.throwaway.` namespace"],
+  ])("%#: throws InvalidOptionError before creating anything", async (build, message) => {
+    const before = sessionContainers().length;
+    const error = await build()
+      .start()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect((error as InvalidOptionError).shortMessage).toContain(message);
+    expect(sessionContainers()).toHaveLength(before);
+  });
+
+  it("a start the engine refuses is a ContainerStartError with the engine's text, and nothing is left behind", async () => {
+    const before = sessionContainers().length;
+    const error = await new GenericContainer(BUSYBOX)
+      .withCommand(["/no/such/binary"])
+      .start()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ContainerStartError);
+    expect((error as ContainerStartError).shortMessage).toMatch(
+      /^Starting container [0-9a-f]{12} \(busybox:latest\) failed: .*no such file or directory/,
+    );
+    expect(sessionContainers()).toHaveLength(before);
+  });
+
+  it("a missing image fails at once with the image and registry named", async () => {
+    // The local registry (the offline mirror, see scripts/engine.sh) answers 404 for an unknown repository.
+    const error = await new GenericContainer("127.0.0.1:5000/throwaway-test/does-not-exist:1").start().catch((e: unknown) => e);
+    expect((error as Error).name).toBe("ImagePullError");
+    expect((error as ImagePullError).registry).toBe("127.0.0.1:5000");
+    expect((error as Error).message).toMatch(
+      /^Image 127\.0\.0\.1:5000\/throwaway-test\/does-not-exist:1 was not found or access was denied by 127\.0\.0\.1:5000: .*\(check the name and tag, or log in with `docker login 127\.0\.0\.1:5000`\)$/,
+    );
+  });
+});
+
+describe("engine budget and reuse", () => {
+  it("a plain start with a port wait makes at most 5 Engine API calls", async () => {
+    const engine = await getEngine();
+    await new GenericContainer(BUSYBOX)
+      .withCommand(IDLE)
+      .start()
+      .then((c) => c.stop()); // warm the image
+    const before = engine.apiCalls;
+    const c = await new GenericContainer(BUSYBOX).withCommand(["httpd", "-f", "-p", "8080"]).withExposedPorts(8080).start();
+    const calls = engine.apiCalls - before;
+    await c.stop();
+    expect(calls).toBeLessThanOrEqual(5);
+  });
+
+  it("reuses a container with the same configuration and not one with a different configuration", async () => {
+    const config = () =>
+      new GenericContainer(BUSYBOX)
+        .withCommand(IDLE)
+        .withEnvironment({ REUSE_TEST: String(process.pid) })
+        .withReuse();
+    const first = await config().start();
+    try {
+      const second = await config().start();
+      expect(second.getId()).toBe(first.getId());
+      await second.stop(); // leaves it running: it is reused
+      const third = await config().withEnvironment({ OTHER: "1" }).start();
+      try {
+        expect(third.getId()).not.toBe(first.getId());
+      } finally {
+        await third.stop({ remove: true });
+      }
+      const stillThere = await (await getEngine()).inspectContainer(first.getId());
+      expect(stillThere.State.Running).toBe(true);
+      expect(stillThere.Config.Labels?.[LABELS.keep]).toBe("true");
+    } finally {
+      await first.stop({ remove: true });
+    }
+  });
+
+  it("connects to the mapped port from the host right after start", async () => {
+    await using c = await new GenericContainer(BUSYBOX)
+      .withCommand(["nc", "-ll", "-p", "7777", "-e", "echo", "pong"])
+      .withExposedPorts(7777)
+      .start();
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = createConnection({ host: c.getHost(), port: c.getMappedPort(7777) });
+      let data = "";
+      socket.on("data", (d) => (data += d));
+      socket.on("end", () => resolve(data));
+      socket.on("error", reject);
+    });
+    expect(reply).toBe("pong\n");
+  });
+});
