@@ -193,6 +193,15 @@ export class EngineRequestError extends ThrowawayError {
   }
 }
 
+/**
+ * The reaper (the watchdog process that removes a session's resources when its processes die) could not be set up.
+ * The fix is in the message; `THROWAWAY_REAPER=off` runs without it (a start-up sweep then removes dead sessions).
+ */
+export class ReaperError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_REAPER";
+  readonly code = ReaperError.CODE;
+}
+
 for (const cls of [
   InvalidOptionError,
   EngineUnavailableError,
@@ -204,6 +213,7 @@ for (const cls of [
   WaitTimeoutError,
   ContainerNotReadyError,
   EngineRequestError,
+  ReaperError,
 ]) {
   defineName(cls);
 }
