@@ -31,8 +31,18 @@ afterAll(async () => {
   await rm(hostDir, { recursive: true, force: true });
 });
 
+// Other test files run at the same time in the same session, so this file counts only the containers it made.
+const FILE_LABEL = "test.throwaway.file";
+const FILE_ID = `${process.pid}-${Date.now()}`;
+
+/** A busybox container builder carrying this file's label. */
+function busybox(image = BUSYBOX): GenericContainer {
+  return new GenericContainer(image).withLabels({ [FILE_LABEL]: FILE_ID });
+}
+
 function sessionContainers(): string[] {
-  const out = execFileSync("docker", ["ps", "-aq", "--filter", `label=${LABELS.session}=${getSessionId()}`], { encoding: "utf8" });
+  const filters = ["--filter", `label=${LABELS.session}=${getSessionId()}`, "--filter", `label=${FILE_LABEL}=${FILE_ID}`];
+  const out = execFileSync("docker", ["ps", "-aq", ...filters], { encoding: "utf8" });
   return out.split("\n").filter(Boolean);
 }
 
@@ -45,7 +55,7 @@ async function sh(container: { exec(cmd: string[]): Promise<{ stdout: string; ex
 describe("GenericContainer options, observed inside the container", () => {
   it("environment, command, working dir, user, hostname, labels and name", async () => {
     const name = `throwaway-test-${Date.now()}`;
-    await using c = await new GenericContainer(BUSYBOX)
+    await using c = await busybox()
       .withEnvironment({ GREETING: "hello world", COUNT: 3, FLAG: true })
       .withCommand(IDLE)
       .withWorkingDir("/tmp")
@@ -59,16 +69,16 @@ describe("GenericContainer options, observed inside the container", () => {
     expect(await sh(c, "id -u; id -g")).toBe("65534\n65534");
     expect(await sh(c, "hostname")).toBe("box-one");
     expect(c.getName()).toBe(name);
-    expect(c.getLabels()).toMatchObject({ "com.example.team": "payments", [LABELS.session]: getSessionId() });
+    expect(c.getLabels()).toMatchObject({ "com.example.team": "payments", [FILE_LABEL]: FILE_ID, [LABELS.session]: getSessionId() });
   });
 
   it("entrypoint replaces the image's", async () => {
-    const result = await new GenericContainer(BUSYBOX).withEntrypoint(["echo"]).withCommand(["via", "entrypoint"]).run();
+    const result = await busybox().withEntrypoint(["echo"]).withCommand(["via", "entrypoint"]).run();
     expect(result).toEqual({ exitCode: 0, stdout: "via entrypoint\n", stderr: "", output: "via entrypoint\n" });
   });
 
   it("bind mounts (read-write and read-only) and tmpfs", async () => {
-    await using c = await new GenericContainer(BUSYBOX)
+    await using c = await busybox()
       .withCommand(IDLE)
       .withBindMounts([
         { source: hostDir, target: "/host" },
@@ -92,7 +102,7 @@ describe("GenericContainer options, observed inside the container", () => {
       await fs.writeFile(join(dir, "nested", "run.sh"), "#!/bin/sh\necho ran\n", { mode: 0o750 });
       await symlink("nested/run.sh", join(dir, "link.sh"));
     });
-    await using c = await new GenericContainer(BUSYBOX)
+    await using c = await busybox()
       .withCommand(IDLE)
       .withCopyFilesToContainer([{ source: join(hostDir, "hello.txt"), target: "/copied/hello.txt", mode: 0o600 }])
       .withCopyDirectoriesToContainer([{ source: dir, target: "/opt/tree" }])
@@ -109,7 +119,7 @@ describe("GenericContainer options, observed inside the container", () => {
   });
 
   it("copies into a running container and back out (tar round trip)", async () => {
-    await using c = await new GenericContainer(BUSYBOX).withCommand(IDLE).start();
+    await using c = await busybox().withCommand(IDLE).start();
     await c.copyToContainer([{ kind: "content", content: "round trip\n", target: "/data/note.txt" }]);
     expect((await c.readFile("/data/note.txt")).toString()).toBe("round trip\n");
     const files = await untarToMap(await c.copyFromContainer("/data"));
@@ -117,7 +127,7 @@ describe("GenericContainer options, observed inside the container", () => {
   });
 
   it("resources, shared memory, extra hosts, capabilities", async () => {
-    await using c = await new GenericContainer(BUSYBOX)
+    await using c = await busybox()
       .withCommand(IDLE)
       .withResources({ memoryBytes: 64 * 1024 * 1024, cpus: 0.5 })
       .withSharedMemorySize(32 * 1024 * 1024)
@@ -137,12 +147,12 @@ describe("GenericContainer options, observed inside the container", () => {
   });
 
   it("privileged mode is off unless asked", async () => {
-    await using plain = await new GenericContainer(BUSYBOX).withCommand(IDLE).start();
+    await using plain = await busybox().withCommand(IDLE).start();
     const capEff = async (c: typeof plain) => (await sh(c, "grep CapEff /proc/self/status")).split(/\s+/)[1];
     expect(plain.getInspectResult().HostConfig.Privileged).toBe(false);
     expect(await capEff(plain)).not.toBe("000001ffffffffff");
     const before = sessionContainers().length;
-    const privileged = await new GenericContainer(BUSYBOX)
+    const privileged = await busybox()
       .withCommand(IDLE)
       .withPrivilegedMode()
       .start()
@@ -160,14 +170,14 @@ describe("GenericContainer options, observed inside the container", () => {
   });
 
   it("platform and pull policy `always` go through the registry", async () => {
-    await using c = await new GenericContainer(BUSYBOX).withCommand(IDLE).withPlatform("linux/amd64").withPullPolicy("always").start();
+    await using c = await busybox().withCommand(IDLE).withPlatform("linux/amd64").withPullPolicy("always").start();
     const engine = await getEngine();
     const image = await engine.inspectImage(c.getInspectResult().Image);
     expect(image?.Architecture).toBe("amd64");
   });
 
   it("the raw create options escape hatch edits the body", async () => {
-    await using c = await new GenericContainer(BUSYBOX)
+    await using c = await busybox()
       .withCommand(IDLE)
       .withCreateOptions((body) => {
         (body.HostConfig as Record<string, unknown>).ReadonlyRootfs = true;
@@ -180,7 +190,7 @@ describe("GenericContainer options, observed inside the container", () => {
   it("an image substitutor rewrites the image before pull and run", async () => {
     const remove = addImageSubstitutor((image) => (image.registry === "mirror.invalid" ? BUSYBOX : undefined));
     try {
-      await using c = await new GenericContainer("mirror.invalid/tools/busybox:1").withCommand(IDLE).start();
+      await using c = await busybox("mirror.invalid/tools/busybox:1").withCommand(IDLE).start();
       expect(c.getImage()).toBe(BUSYBOX);
     } finally {
       remove();
@@ -191,7 +201,7 @@ describe("GenericContainer options, observed inside the container", () => {
 describe("ports", () => {
   it("publishes tcp on random and fixed host ports, and udp", async () => {
     const fixed = 20000 + Math.floor(Math.random() * 20000);
-    await using c = await new GenericContainer(BUSYBOX)
+    await using c = await busybox()
       .withCommand(["sh", "-c", "echo hi > /tmp/i && httpd -p 8080 -h /tmp && httpd -f -p 9090 -h /tmp"])
       .withExposedPorts(8080, { container: 9090, host: fixed }, "5353/udp")
       .start();
@@ -205,7 +215,7 @@ describe("ports", () => {
   });
 
   it("publishes on loopback only for a local engine", async () => {
-    await using c = await new GenericContainer(BUSYBOX)
+    await using c = await busybox()
       .withCommand(IDLE)
       .withExposedPorts("7000/tcp")
       .withWaitStrategy({
@@ -224,7 +234,7 @@ describe("ports", () => {
 
 describe("exec, logs, restart, stop", () => {
   it("exec returns exit codes and output, takes env, working dir and user, and never shells an array", async () => {
-    await using c = await new GenericContainer(BUSYBOX).withCommand(IDLE).start();
+    await using c = await busybox().withCommand(IDLE).start();
     expect(await c.exec(["sh", "-c", "echo out; echo err >&2; exit 7"])).toEqual({
       stdout: "out\n",
       stderr: "err\n",
@@ -240,7 +250,7 @@ describe("exec, logs, restart, stop", () => {
   });
 
   it("logs: all, tail, since and follow", async () => {
-    await using c = await new GenericContainer(BUSYBOX)
+    await using c = await busybox()
       // The engine copies stdout and stderr separately, so lines of the two streams are spaced to keep their order.
       .withCommand(["sh", "-c", "echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three; sleep 1; echo four; sleep 60"])
       .withWaitStrategy((await import("throwaway")).Wait.forLogMessage("three"))
@@ -260,7 +270,7 @@ describe("exec, logs, restart, stop", () => {
   });
 
   it("restart re-reads port bindings and waits again; data in the container survives", async () => {
-    await using c = await new GenericContainer(BUSYBOX)
+    await using c = await busybox()
       .withCommand(["sh", "-c", "mkdir -p /www && date +%s%N >> /www/starts && httpd -f -p 8080 -h /www"])
       .withExposedPorts(8080)
       .start();
@@ -270,13 +280,13 @@ describe("exec, logs, restart, stop", () => {
   });
 
   it("stop is idempotent, removes by default, and can keep the container for inspection", async () => {
-    const c = await new GenericContainer(BUSYBOX).withCommand(IDLE).start();
+    const c = await busybox().withCommand(IDLE).start();
     const [a, b] = await Promise.all([c.stop(), c.stop()]);
     expect(a).toBe(b);
     expect(a.removed).toBe(true);
     expect(sessionContainers()).not.toContain(c.getId().slice(0, 12));
 
-    const kept = await new GenericContainer(BUSYBOX).withCommand(["sh", "-c", "echo saved > /out.txt; sleep 60"]).start();
+    const kept = await busybox().withCommand(["sh", "-c", "echo saved > /out.txt; sleep 60"]).start();
     const stopped = await kept.stop({ remove: false, timeout: 1 });
     expect(stopped.removed).toBe(false);
     const files = await untarToMap(await stopped.copyFromContainer("/out.txt"));
@@ -288,7 +298,7 @@ describe("exec, logs, restart, stop", () => {
 
   it("a one-shot run returns exit code and output, and removes the container", async () => {
     const before = sessionContainers().length;
-    const result = await new GenericContainer(BUSYBOX).withCommand(["sh", "-c", "echo hi; sleep 0.1; echo oops >&2; exit 3"]).run();
+    const result = await busybox().withCommand(["sh", "-c", "echo hi; sleep 0.1; echo oops >&2; exit 3"]).run();
     expect(result).toEqual({ exitCode: 3, stdout: "hi\n", stderr: "oops\n", output: "hi\noops\n" });
     expect(sessionContainers()).toHaveLength(before);
   });
@@ -296,19 +306,16 @@ describe("exec, logs, restart, stop", () => {
 
 describe("bad input and failed starts", () => {
   it.each([
-    [() => new GenericContainer(BUSYBOX).withExposedPorts(70000), "Expected `withExposedPorts` to be a port 1-65535"],
+    [() => busybox().withExposedPorts(70000), "Expected `withExposedPorts` to be a port 1-65535"],
+    [() => busybox().withStartupTimeout(-5), "Expected `withStartupTimeout` to be a positive number of milliseconds, got `-5` (number)"],
     [
-      () => new GenericContainer(BUSYBOX).withStartupTimeout(-5),
-      "Expected `withStartupTimeout` to be a positive number of milliseconds, got `-5` (number)",
-    ],
-    [
-      () => new GenericContainer(BUSYBOX).withBindMounts([{ source: "relative/dir", target: "/x" }]),
+      () => busybox().withBindMounts([{ source: "relative/dir", target: "/x" }]),
       'Expected `withBindMounts({ source })` to be an absolute path, got `"relative/dir"` (string): resolve it first, e.g. path.resolve("relative/dir")',
     ],
-    [() => new GenericContainer("Busybox"), "repository names must be lowercase: use `busybox`"],
-    [() => new GenericContainer(BUSYBOX).withCommand("echo hi" as unknown as string[]), "Expected `withCommand` to be an array of strings"],
-    [() => new GenericContainer(BUSYBOX).withNetworkAliases("db"), "Expected `withNetworkAliases` to be used together with withNetwork"],
-    [() => new GenericContainer(BUSYBOX).withLabels({ [LABELS.session]: "x" }), "reserved `dev.throwaway.` namespace"],
+    [() => busybox("Busybox"), "repository names must be lowercase: use `busybox`"],
+    [() => busybox().withCommand("echo hi" as unknown as string[]), "Expected `withCommand` to be an array of strings"],
+    [() => busybox().withNetworkAliases("db"), "Expected `withNetworkAliases` to be used together with withNetwork"],
+    [() => busybox().withLabels({ [LABELS.session]: "x" }), "reserved `dev.throwaway.` namespace"],
   ])("%#: throws InvalidOptionError before creating anything", async (build, message) => {
     const before = sessionContainers().length;
     const error = await build()
@@ -321,7 +328,7 @@ describe("bad input and failed starts", () => {
 
   it("a start the engine refuses is a ContainerStartError with the engine's text, and nothing is left behind", async () => {
     const before = sessionContainers().length;
-    const error = await new GenericContainer(BUSYBOX)
+    const error = await busybox()
       .withCommand(["/no/such/binary"])
       .start()
       .catch((e: unknown) => e);
@@ -334,7 +341,9 @@ describe("bad input and failed starts", () => {
 
   it("a missing image fails at once with the image and registry named", async () => {
     // The local registry (the offline mirror, see scripts/engine.sh) answers 404 for an unknown repository.
-    const error = await new GenericContainer("127.0.0.1:5000/throwaway-test/does-not-exist:1").start().catch((e: unknown) => e);
+    const error = await busybox("127.0.0.1:5000/throwaway-test/does-not-exist:1")
+      .start()
+      .catch((e: unknown) => e);
     expect((error as Error).name).toBe("ImagePullError");
     expect((error as ImagePullError).registry).toBe("127.0.0.1:5000");
     expect((error as Error).message).toMatch(
@@ -346,12 +355,12 @@ describe("bad input and failed starts", () => {
 describe("engine budget and reuse", () => {
   it("a plain start with a port wait makes at most 5 Engine API calls", async () => {
     const engine = await getEngine();
-    await new GenericContainer(BUSYBOX)
+    await busybox()
       .withCommand(IDLE)
       .start()
       .then((c) => c.stop()); // warm the image
     const before = engine.apiCalls;
-    const c = await new GenericContainer(BUSYBOX).withCommand(["httpd", "-f", "-p", "8080"]).withExposedPorts(8080).start();
+    const c = await busybox().withCommand(["httpd", "-f", "-p", "8080"]).withExposedPorts(8080).start();
     const calls = engine.apiCalls - before;
     await c.stop();
     expect(calls).toBeLessThanOrEqual(5);
@@ -359,7 +368,7 @@ describe("engine budget and reuse", () => {
 
   it("reuses a container with the same configuration and not one with a different configuration", async () => {
     const config = () =>
-      new GenericContainer(BUSYBOX)
+      busybox()
         .withCommand(IDLE)
         .withEnvironment({ REUSE_TEST: String(process.pid) })
         .withReuse();
@@ -383,10 +392,7 @@ describe("engine budget and reuse", () => {
   });
 
   it("connects to the mapped port from the host right after start", async () => {
-    await using c = await new GenericContainer(BUSYBOX)
-      .withCommand(["nc", "-ll", "-p", "7777", "-e", "echo", "pong"])
-      .withExposedPorts(7777)
-      .start();
+    await using c = await busybox().withCommand(["nc", "-ll", "-p", "7777", "-e", "echo", "pong"]).withExposedPorts(7777).start();
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = createConnection({ host: c.getHost(), port: c.getMappedPort(7777) });
       let data = "";
