@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { debug } from "../debug.js";
 import { ContainerStartError, EngineRequestError, EngineUnavailableError, type ErrorContext } from "../errors.js";
 import { demuxAll, demuxLines, type LogLine } from "./demux.js";
@@ -84,12 +84,16 @@ export class Engine {
   readonly host: string;
   /** The host IP ports are published on (empty: every interface). */
   readonly publishHostIp: string;
-  private readonly docker: Docker;
+  // dockerode (with its gRPC and SSH stacks) takes ~80 ms to load: loaded on the first request, not at import, so
+  // `import "throwaway"` stays cheap for files that never start a container.
+  private readonly docker: Promise<Docker>;
   private infoCache: Promise<{ Architecture: string; OSType: string; ServerVersion: string; OperatingSystem: string }> | undefined;
 
   constructor(endpoint: EngineEndpoint, docker?: Docker) {
     this.endpoint = endpoint;
-    this.docker = docker ?? new Docker(dockerodeOptions(endpoint));
+    this.docker = docker
+      ? Promise.resolve(docker)
+      : import("dockerode").then(({ default: Dockerode }) => new Dockerode(dockerodeOptions(endpoint)));
     this.host = containerHost(endpoint);
     this.publishHostIp = publishHostIp(endpoint);
   }
@@ -124,11 +128,14 @@ export class Engine {
     if (options.authconfig) modemOptions.authconfig = options.authconfig;
     if (options.registryconfig) modemOptions.registryconfig = options.registryconfig;
     if (options.headers) modemOptions.headers = options.headers;
-    return new Promise<T>((resolve, reject) => {
-      (this.docker.modem as unknown as { dial(o: unknown, cb: (err: unknown, data: T) => void): void }).dial(modemOptions, (err, data) =>
-        err ? reject(err) : resolve(data),
-      );
-    });
+    return this.docker.then(
+      (docker) =>
+        new Promise<T>((resolve, reject) => {
+          (docker.modem as unknown as { dial(o: unknown, cb: (err: unknown, data: T) => void): void }).dial(modemOptions, (err, data) =>
+            err ? reject(err) : resolve(data),
+          );
+        }),
+    );
   }
 
   async ping(signal?: AbortSignal): Promise<void> {
