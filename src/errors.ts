@@ -114,6 +114,17 @@ export class RegistryAuthError extends ThrowawayError {
   }
 }
 
+/** Pushing an image failed for a reason other than credentials: no such local image, registry unreachable, ... */
+export class ImagePushError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_IMAGE_PUSH";
+  readonly code = ImagePushError.CODE;
+  readonly registry: string;
+  constructor(shortMessage: string, options: ThrowawayErrorOptions & { registry: string }) {
+    super(shortMessage, options);
+    this.registry = options.registry;
+  }
+}
+
 /** A Dockerfile build failed. `step` is the instruction that failed when the daemon told us. */
 export class ImageBuildError extends ThrowawayError {
   static readonly CODE = "THROWAWAY_IMAGE_BUILD";
@@ -207,6 +218,7 @@ for (const cls of [
   EngineUnavailableError,
   ImagePullError,
   RegistryAuthError,
+  ImagePushError,
   ImageBuildError,
   ContainerStartError,
   ContainerExitedError,
