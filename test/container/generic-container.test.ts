@@ -12,6 +12,7 @@ import {
   type ImagePullError,
   InvalidOptionError,
   LABELS,
+  Wait,
 } from "throwaway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { untarToMap } from "../../src/container/copy.js";
@@ -235,7 +236,8 @@ describe("ports", () => {
 describe("exec, logs, restart, stop", () => {
   it("exec returns exit codes and output, takes env, working dir and user, and never shells an array", async () => {
     await using c = await busybox().withCommand(IDLE).start();
-    expect(await c.exec(["sh", "-c", "echo out; echo err >&2; exit 7"])).toEqual({
+    // stdout and stderr are copied by separate engine goroutines: spaced a little so `output` has a defined order.
+    expect(await c.exec(["sh", "-c", "echo out; sleep 0.1; echo err >&2; exit 7"])).toEqual({
       stdout: "out\n",
       stderr: "err\n",
       output: "out\nerr\n",
@@ -253,7 +255,7 @@ describe("exec, logs, restart, stop", () => {
     await using c = await busybox()
       // The engine copies stdout and stderr separately, so lines of the two streams are spaced to keep their order.
       .withCommand(["sh", "-c", "echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three; sleep 1; echo four; sleep 60"])
-      .withWaitStrategy((await import("throwaway")).Wait.forLogMessage("three"))
+      .withWaitStrategy(Wait.forLogMessage("three"))
       .start();
     const collect = async (stream: AsyncIterable<unknown>, limit = Number.POSITIVE_INFINITY) => {
       const lines: string[] = [];
@@ -267,6 +269,27 @@ describe("exec, logs, restart, stop", () => {
     expect(await collect(await c.logs({ tail: 1 }))).toEqual(["three"]);
     expect(await collect(await c.logs({ since: new Date(Date.now() + 60_000) }))).toEqual([]);
     expect(await collect(await c.logs({ follow: true }), 4)).toEqual(["one", "two", "three", "four"]);
+  });
+
+  it("a log consumer receives every line from start on", async () => {
+    const lines: string[] = [];
+    await using c = await busybox()
+      .withCommand(["sh", "-c", "echo first; echo second >&2; echo ready; sleep 60"])
+      .withLogConsumer(({ line }) => lines.push(line))
+      .withWaitStrategy(Wait.forLogMessage("ready"))
+      .start();
+    await expect.poll(() => lines.length).toBeGreaterThanOrEqual(3);
+    expect(lines.sort()).toEqual(["first", "ready", "second"]);
+    expect(c.getId()).toBeTruthy();
+  });
+
+  it("a health check makes the default wait `healthy`", async () => {
+    await using c = await busybox()
+      .withCommand(["sh", "-c", "sleep 1; touch /tmp/ok; sleep 60"])
+      .withHealthCheck({ test: ["CMD", "test", "-f", "/tmp/ok"], intervalMs: 100, retries: 50 })
+      .start();
+    const inspect = await (await getEngine()).inspectContainer(c.getId());
+    expect(inspect.State.Health?.Status).toBe("healthy");
   });
 
   it("restart re-reads port bindings and waits again; data in the container survives", async () => {
