@@ -1,10 +1,30 @@
 import { connect } from "node:net";
-import { PermanentFailure, poll } from "./poll.js";
+import { debug } from "../debug.js";
+import { InvalidOptionError } from "../errors.js";
+import { type PollOptions, poll } from "./poll.js";
 import { listeningPortsFromProcNet } from "./proc-net.js";
-import { BaseWaitStrategy, type WaitContext, type WaitTarget } from "./strategy.js";
+import { BaseWaitStrategy, quote, untilAborted, type WaitContext, type WaitTarget } from "./strategy.js";
 
 /** Exit codes of a command that could not run at all: no shell, no `cat` (distroless images). */
 const NOT_RUNNABLE = new Set([126, 127]);
+
+/**
+ * How long a host-side connection must stay open, with nothing read, to count as reaching the service when nothing
+ * inside the container can be checked. The engine's port proxy accepts at once and, when nothing listens inside,
+ * closes the connection about a millisecond later; a real service keeps it open (or greets first).
+ */
+export const PROXY_SETTLE_MS = 25;
+
+/**
+ * Probe pacing per way of looking inside. Reading `/proc` from the host costs a few microseconds and no engine
+ * call, so it polls tightly (readiness is seen within ~10 ms); an exec costs three engine calls and a process start
+ * in the container, so it backs off further.
+ */
+const PACING: Record<"namespace" | "exec" | "host-only", PollOptions> = {
+  namespace: { minIntervalMs: 2, maxIntervalMs: 10, factor: 1.5 },
+  exec: { minIntervalMs: 20, maxIntervalMs: 250, factor: 1.5 },
+  "host-only": { minIntervalMs: 5, maxIntervalMs: 50, factor: 1.5 },
+};
 
 /**
  * Ready when each port accepts a TCP connection on its mapped host port AND a process in the container listens on
@@ -12,14 +32,21 @@ const NOT_RUNNABLE = new Set([126, 127]);
  *
  * The in-container check reads the container's own `/proc/net/tcp*` from the host when the engine is local (no
  * exec, so it costs the container nothing and works on images without a shell); for a remote engine it execs
- * `cat`, and when the image cannot run that, it falls back to the host-side check alone instead of timing out.
+ * `cat`, and when the image cannot run that (distroless), it falls back at once to the host-side check alone, made
+ * proxy-proof by requiring the connection to stay open for {@link PROXY_SETTLE_MS}, instead of timing out.
  */
 export class ListeningPortsWaitStrategy extends BaseWaitStrategy {
   private readonly ports: readonly number[];
 
+  /** @param ports container TCP ports; default (none given): every exposed TCP port. */
   constructor(ports: readonly number[] = []) {
     super();
-    this.ports = ports;
+    for (const port of ports) {
+      if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new InvalidOptionError("Wait.forListeningPorts(...ports)", "container TCP ports 1-65535", port);
+      }
+    }
+    this.ports = [...new Set(ports)];
   }
 
   describe(): string {
@@ -27,50 +54,134 @@ export class ListeningPortsWaitStrategy extends BaseWaitStrategy {
   }
 
   async waitUntilReady(target: WaitTarget, context: WaitContext): Promise<void> {
-    const ports =
-      this.ports.length > 0
-        ? [...this.ports]
-        : target
-            .boundPorts()
-            .filter((p) => p.protocol === "tcp")
-            .map((p) => p.port);
-    if (ports.length === 0) return;
-    let execUnavailable = false;
+    const bound = target
+      .boundPorts()
+      .filter((p) => p.protocol === "tcp")
+      .map((p) => p.port);
+    const ports = this.ports.length > 0 ? [...this.ports] : bound;
+    const area = `container ${target.id.slice(0, 12)}`;
+    if (ports.length === 0) {
+      debug(area, "no exposed TCP ports: nothing to wait for");
+      return;
+    }
+    const hostPorts = new Map<number, number>();
+    for (const port of ports) {
+      if (!bound.includes(port)) {
+        const exposed = bound.length > 0 ? bound.map((p) => `${p}/tcp`).join(", ") : "none";
+        throw new InvalidOptionError(`Wait.forListeningPorts(${port})`, `an exposed TCP port (exposed: ${exposed})`, port, {
+          hint: `add withExposedPorts(${port}) to the container`,
+        });
+      }
+      hostPorts.set(port, target.mappedPort(port, "tcp"));
+    }
+
+    const first = await untilAborted(target.listeningPorts(), context.signal);
+    let mode: keyof typeof PACING = first === undefined ? "exec" : "namespace";
+    // The first exec both tells whether the image can run `cat` and serves as the first probe's answer.
+    let firstByExec = mode === "exec" ? await readProcNetByExec(target, context) : undefined;
+    if (firstByExec === "unavailable") mode = "host-only";
+    debug(area, `${this.describe()}: checking ${modeText[mode]}`);
+
     const pending = new Set(ports);
     await poll(
       context,
       async () => {
-        let listening = await target.listeningPorts();
-        if (listening === undefined && !execUnavailable) {
-          const result = await target.exec(["cat", "/proc/net/tcp", "/proc/net/tcp6"], context.signal).catch(() => undefined);
-          if (result === undefined || NOT_RUNNABLE.has(result.exitCode)) execUnavailable = true;
-          else listening = listeningPortsFromProcNet(result.stdout);
+        let listening: ReadonlySet<number> | undefined;
+        if (mode === "namespace") {
+          listening = await target.listeningPorts();
+          if (listening === undefined) throw new Error("the container's network namespace could not be read (has it stopped?)");
+        } else if (mode === "exec") {
+          const result = firstByExec ?? (await readProcNetByExec(target, context));
+          firstByExec = undefined;
+          if (result === "unavailable") {
+            mode = "host-only";
+            debug(area, `${this.describe()}: exec stopped working, checking ${modeText[mode]}`);
+          } else listening = result;
         }
-        for (const port of [...pending]) {
-          if (listening && !listening.has(port)) throw new Error(`nothing listens on ${port}/tcp inside the container yet`);
-          await hostConnect(target.host, target.mappedPort(port, "tcp"), context.signal);
-          pending.delete(port);
+        const waiting: string[] = [];
+        for (const port of pending) {
+          if (listening && !listening.has(port)) waiting.push(`${port}/tcp`);
         }
+        if (waiting.length > 0) throw new Error(`nothing listens on ${waiting.join(", ")} inside the container yet`);
+        await Promise.all(
+          [...pending].map(async (port) => {
+            const hostPort = hostPorts.get(port)!;
+            await hostConnect(target.host, hostPort, context.signal, { settleMs: mode === "host-only" ? PROXY_SETTLE_MS : 0 });
+            pending.delete(port);
+          }),
+        );
       },
-      { minIntervalMs: 5, maxIntervalMs: 25 },
+      PACING[mode],
     );
   }
 }
 
-/** Opens and closes one TCP connection; rejects with the socket's error. */
-export function hostConnect(host: string, port: number, signal: AbortSignal, timeoutMs = 1000): Promise<void> {
+const modeText = {
+  namespace: "the container's sockets from the host's /proc (no exec) and the mapped host ports",
+  exec: "the container's sockets with `cat /proc/net/tcp*` (exec) and the mapped host ports",
+  "host-only": `only the mapped host ports (the image cannot run \`cat\`): a connection must stay open ${PROXY_SETTLE_MS} ms`,
+} as const;
+
+/** Reads the container's listening ports with one exec; `"unavailable"` when the image cannot run `cat`. */
+async function readProcNetByExec(target: WaitTarget, context: WaitContext): Promise<ReadonlySet<number> | "unavailable"> {
+  let result: Awaited<ReturnType<WaitTarget["exec"]>>;
+  try {
+    result = await untilAborted(target.exec(["cat", "/proc/net/tcp", "/proc/net/tcp6"], context.signal), context.signal);
+  } catch (error) {
+    if (context.signal.aborted) throw error;
+    debug(
+      `container ${target.id.slice(0, 12)}`,
+      `exec cat /proc/net/tcp failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return "unavailable";
+  }
+  // `cat` exits 1 when /proc/net/tcp6 is missing (IPv6 off) but still prints /proc/net/tcp: use what it printed.
+  if (result.stdout.includes("local_address")) return listeningPortsFromProcNet(result.stdout);
+  if (result.exitCode !== 0) {
+    const why = NOT_RUNNABLE.has(result.exitCode) ? "cannot run" : "failed";
+    debug(`container ${target.id.slice(0, 12)}`, `exec cat /proc/net/tcp ${why} (exit ${result.exitCode}): ${quote(result.output)}`);
+    return "unavailable";
+  }
+  return listeningPortsFromProcNet(result.stdout);
+}
+
+export interface HostConnectOptions {
+  /** Give up on one connection attempt after this many ms. Default 1000. */
+  timeoutMs?: number;
+  /**
+   * Keep the connection open this many ms and fail if the peer closes it first without sending anything (what a
+   * port proxy does when nothing listens behind it). Default 0: connected is enough.
+   */
+  settleMs?: number;
+}
+
+/** Opens and closes one TCP connection; rejects with the socket's error, or the signal's reason when aborted. */
+export function hostConnect(host: string, port: number, signal: AbortSignal, options: HostConnectOptions = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const settleMs = options.settleMs ?? 0;
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new PermanentFailure("aborted"));
+    if (signal.aborted) return reject(signal.reason);
     const socket = connect({ host, port, timeout: timeoutMs });
-    const done = (error?: Error) => {
+    let settleTimer: NodeJS.Timeout | undefined;
+    const done = (error?: Error, raw = false) => {
+      clearTimeout(settleTimer);
       socket.destroy();
       signal.removeEventListener("abort", onAbort);
-      if (error) reject(new Error(`connect to ${host}:${port} failed: ${error.message}`));
+      if (raw) reject(error);
+      else if (error) reject(new Error(`connect to ${host}:${port} failed: ${error.message}`));
       else resolve();
     };
-    const onAbort = () => done(new Error("aborted"));
+    const onAbort = () => done(signal.reason, true);
     signal.addEventListener("abort", onAbort, { once: true });
-    socket.once("connect", () => done());
+    socket.once("connect", () => {
+      if (settleMs <= 0) return done();
+      socket.setTimeout(0);
+      settleTimer = setTimeout(() => done(), settleMs);
+      socket.once("data", () => done());
+      socket.once("end", () =>
+        done(new Error("the connection was accepted and closed at once: nothing listens behind the port proxy yet")),
+      );
+    });
     socket.once("timeout", () => done(new Error(`no answer within ${timeoutMs} ms`)));
     socket.once("error", (error) => done(error));
   });

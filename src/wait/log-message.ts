@@ -1,10 +1,11 @@
 import { InvalidOptionError } from "../errors.js";
-import { BaseWaitStrategy, type WaitContext, type WaitTarget } from "./strategy.js";
+import { BaseWaitStrategy, quote, untilAborted, type WaitContext, type WaitTarget } from "./strategy.js";
 
 /**
  * Ready when a log line (stdout or stderr) matches `pattern` `times` times, counting from the container's start, so
  * lines printed before the wait began count too. The log stream is followed, not polled: readiness is seen as soon
- * as the engine relays the line.
+ * as the engine relays the line. Each line is matched on its own (without its newline), so a pattern spanning lines
+ * never matches; a string matches as a substring, a RegExp with `test` (a `/g` or `/y` flag is harmless).
  */
 export class LogMessageWaitStrategy extends BaseWaitStrategy {
   readonly pattern: string | RegExp;
@@ -37,17 +38,34 @@ export class LogMessageWaitStrategy extends BaseWaitStrategy {
 
   async waitUntilReady(target: WaitTarget, context: WaitContext): Promise<void> {
     let seen = 0;
+    let last: string | undefined;
+    const progress = () =>
+      `matched ${seen} of ${this.times} times${last === undefined ? ", no output yet" : `, last line: ${quote(last, 120)}`}`;
     context.attempt();
-    const lines = await target.logLines(context.signal);
-    for await (const { line } of lines) {
-      if (this.matches(line)) {
-        seen++;
-        if (seen >= this.times) return;
+    context.lastError(progress());
+    const lines = await untilAborted(target.logLines(context.signal), context.signal);
+    const iterator = lines[Symbol.asyncIterator]();
+    // The engine ends the stream when the container stops; the abort (deadline, exit, a sibling in Wait.forAny
+    // winning) must end it too, even if the stream does not notice its signal.
+    const onAbort = () => void iterator.return?.().catch(() => {});
+    context.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (;;) {
+        const next = await untilAborted(iterator.next(), context.signal);
+        if (next.done) break;
+        last = next.value.line;
+        if (this.matches(last)) {
+          seen++;
+          if (seen >= this.times) return;
+        }
+        context.lastError(progress());
       }
-      context.lastError(`matched ${seen} of ${this.times} times`);
+    } finally {
+      context.signal.removeEventListener("abort", onAbort);
+      // Close the follow stream now rather than when the whole wait ends (a composite may wait on for long).
+      if (!context.signal.aborted) void iterator.return?.()?.catch(() => {});
     }
-    context.lastError(`the log stream ended after ${seen} of ${this.times} matches`);
     if (context.signal.aborted) throw context.signal.reason;
-    throw new Error(`the log stream ended after ${seen} of ${this.times} matches`);
+    throw new Error(`the log stream ended after ${seen} of ${this.times} matches (did the container stop?)`);
   }
 }

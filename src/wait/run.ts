@@ -1,11 +1,16 @@
 import { debug } from "../debug.js";
-import { ContainerExitedError, ContainerNotReadyError, describeContainer, type ErrorContext, WaitTimeoutError } from "../errors.js";
-import type { WaitContext, WaitStrategy, WaitTarget } from "./strategy.js";
+import type { ContainerInspect } from "../engine/types.js";
+import {
+  ContainerExitedError,
+  ContainerNotReadyError,
+  describeContainer,
+  type ErrorContext,
+  InvalidOptionError,
+  WaitTimeoutError,
+} from "../errors.js";
+import { DeadlineReached, type ExitInfo, untilAborted, type WaitContext, type WaitStrategy, type WaitTarget } from "./strategy.js";
 
-export interface ExitInfo {
-  exitCode: number;
-  oomKilled: boolean;
-}
+export type { ExitInfo };
 
 export interface RunWaitOptions {
   strategy: WaitStrategy;
@@ -15,85 +20,145 @@ export interface RunWaitOptions {
   /** Settles when the container stops running. Rejections are ignored (the engine may drop the long poll). */
   exited: Promise<ExitInfo>;
   context: ErrorContext;
-  /** The container's last log lines, for error messages. */
+  /** The container's last log lines, for error messages. Must not throw. */
   tailLogs: () => Promise<string>;
-  /** Appended to failures: whether the container was removed or kept. */
-  afterFailure: string;
+  /** Put first in failures' details, e.g. whether the container was removed or kept. Default: nothing. */
+  afterFailure?: string;
+  /** Stops the wait; the promise then rejects with the signal's reason, untouched. */
   signal?: AbortSignal;
 }
 
-class Exited {
-  constructor(readonly info: ExitInfo) {}
+/** How many log lines a failure quotes (the caller's `tailLogs` decides; this is what the heading says). */
+export const FAILURE_LOG_LINES = 50;
+/** How long failure reporting may spend on one extra engine call (state, logs): it must not stall the error. */
+const FACT_TIMEOUT_MS = 2000;
+/** How long a failed strategy waits for the exit notification, so the error names the real cause. */
+const EXIT_GRACE_MS = 250;
+
+class Exited extends Error {
+  constructor(readonly info: ExitInfo) {
+    super(`the container exited with code ${info.exitCode}`);
+  }
 }
-class TimedOut {}
 
 /**
- * Runs a strategy against one shared deadline and fails fast: when the container exits while waiting, the wait
- * stops at once with {@link ContainerExitedError}; when the deadline passes, {@link WaitTimeoutError} says what was
- * awaited, for how long, how many probes ran, the last probe failure, and the container's last log lines.
+ * Runs a strategy against one deadline and fails fast: when the container exits (or is OOM-killed) while waiting,
+ * the wait stops at once with {@link ContainerExitedError}; when the deadline passes, {@link WaitTimeoutError} says
+ * what was awaited, for how long, how many probes ran, the last probe failure, the container's state and its last
+ * log lines; when the strategy decides the container can never be ready, {@link ContainerNotReadyError}.
  */
 export async function runWait(options: RunWaitOptions): Promise<void> {
   const { strategy, target, timeoutMs, context } = options;
+  const description = strategy.describe();
+  const area = `container ${target.id.slice(0, 12)}`;
   const started = Date.now();
   const controller = new AbortController();
   let attempts = 0;
   let lastError: string | undefined;
+  const exited = options.exited;
+  exited.catch(() => {});
   const waitContext: WaitContext = {
     signal: controller.signal,
     deadline: started + timeoutMs,
+    exited,
     attempt: () => void attempts++,
     lastError: (reason) => void (lastError = reason),
   };
-  const timer = setTimeout(() => controller.abort(new TimedOut()), timeoutMs);
+  const timer = setTimeout(() => controller.abort(new DeadlineReached(timeoutMs)), timeoutMs);
   const userAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener("abort", userAbort, { once: true });
+  if (options.signal?.aborted) userAbort();
+  else options.signal?.addEventListener("abort", userAbort, { once: true });
   let exitInfo: ExitInfo | undefined;
-  if (!strategy.expectsExit) {
-    options.exited.then(
-      (info) => {
-        exitInfo = info;
-        controller.abort(new Exited(info));
-      },
-      () => {},
-    );
-  }
-  debug(`container ${target.id.slice(0, 12)}`, `waiting for ${strategy.describe()} (timeout ${timeoutMs} ms)`);
+  exited.then(
+    (info) => {
+      exitInfo = info;
+      // A one-shot container exiting 0 is its success (the strategy sees it); any other exit ends the wait now.
+      if (!strategy.expectsExit || info.exitCode !== 0 || info.oomKilled) controller.abort(new Exited(info));
+    },
+    () => {},
+  );
+  debug(area, `waiting for ${description} (timeout ${timeoutMs} ms)`);
   try {
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => reject(controller.signal.reason);
+      if (controller.signal.aborted) return onAbort();
       controller.signal.addEventListener("abort", onAbort, { once: true });
       strategy.waitUntilReady(target, waitContext).then(resolve, reject);
     });
-    debug(`container ${target.id.slice(0, 12)}`, `ready (${strategy.describe()}) after ${Date.now() - started} ms, ${attempts} probe(s)`);
+    debug(area, `ready: ${description} after ${Date.now() - started} ms, ${plural(attempts, "probe")}`);
   } catch (error) {
     const elapsedMs = Date.now() - started;
-    if (options.signal?.aborted && controller.signal.reason === options.signal.reason) throw options.signal.reason;
-    // A strategy that failed on its own (log stream ended, probe error) often did so because the container died:
+    if (options.signal?.aborted && controller.signal.reason === options.signal.reason) {
+      debug(area, `wait for ${description} aborted by the caller after ${elapsedMs} ms`);
+      throw options.signal.reason;
+    }
+    // Bad options surface as they are: the container is not at fault.
+    if (error instanceof InvalidOptionError) throw error;
+    // A strategy that failed on its own (log stream ended, exec refused) often did so because the container died:
     // give the exit notification a moment to arrive so the error names the real cause.
-    if (!(error instanceof Exited) && !(error instanceof TimedOut) && !strategy.expectsExit && exitInfo === undefined) {
-      const info = await Promise.race([options.exited.catch(() => undefined), sleep(250).then(() => undefined)]);
-      if (info) exitInfo = info;
+    if (!(error instanceof Exited) && !(error instanceof DeadlineReached) && exitInfo === undefined) {
+      const info = await Promise.race([exited.catch(() => undefined), sleep(EXIT_GRACE_MS)]);
+      if (info && (!strategy.expectsExit || info.exitCode !== 0 || info.oomKilled)) exitInfo = info;
     }
-    const logs = await options.tailLogs();
-    const details = `${options.afterFailure}\n\nLast log lines of the container:\n${logs || "(no output)"}`;
-    if (exitInfo && !strategy.expectsExit) {
-      const how = exitInfo.oomKilled ? "was killed for running out of memory (OOMKilled)" : `exited with code ${exitInfo.exitCode}`;
-      throw new ContainerExitedError(
-        `The ${describeContainer(context)} ${how} after ${elapsedMs} ms while waiting for ${strategy.describe()}`,
-        { ...context, details, exitCode: exitInfo.exitCode, oomKilled: exitInfo.oomKilled },
+    // Fresh, short timeouts: the wait's own signal is spent, and a slow engine must not stall the error.
+    const factSignal = AbortSignal.timeout(FACT_TIMEOUT_MS);
+    const [logs, inspect] = await Promise.all([
+      untilAborted(options.tailLogs(), AbortSignal.timeout(FACT_TIMEOUT_MS + 500)).catch(
+        (e: unknown) => `(could not read the container's logs: ${messageOf(e)})`,
+      ),
+      untilAborted(target.inspect(factSignal), factSignal).catch(() => undefined),
+    ]);
+    const failed = exitInfo !== undefined && (!strategy.expectsExit || exitInfo.exitCode !== 0 || exitInfo.oomKilled);
+    const state = describeState(inspect, failed ? exitInfo : undefined);
+    const facts: [string, string][] = [["Waited for", description]];
+    let headline: string;
+    if (failed && exitInfo) {
+      facts.push(["Elapsed", `${elapsedMs} ms of the ${timeoutMs} ms startup timeout`], ["State", state]);
+      debug(area, `gave up on ${description}: exited with code ${exitInfo.exitCode}${exitInfo.oomKilled ? " (OOM-killed)" : ""}`);
+      const limit = inspect?.HostConfig.Memory ? `, memory limit ${formatBytes(inspect.HostConfig.Memory)}` : "";
+      headline = exitInfo.oomKilled
+        ? `${title(context)} was OOM-killed (exit code ${exitInfo.exitCode}${limit}) after ${elapsedMs} ms while waiting for ${description}: give it more memory (withResources({ memoryBytes }))`
+        : `${title(context)} exited with code ${exitInfo.exitCode} after ${elapsedMs} ms while waiting for ${description}${
+            exitInfo.exitCode === 0 ? ": it ran to completion; for a container meant to exit, use Wait.forOneShotStartup()" : ""
+          }`;
+      throw new ContainerExitedError(headline, {
+        ...context,
+        details: formatDetails(options.afterFailure, facts, logs),
+        exitCode: exitInfo.exitCode,
+        oomKilled: exitInfo.oomKilled,
+        cause: error instanceof Exited ? undefined : error,
+      });
+    }
+    if (error instanceof DeadlineReached) {
+      facts.push(
+        ["Elapsed", `${elapsedMs} ms (startup timeout ${timeoutMs} ms)`],
+        ["Attempts", String(attempts)],
+        ["Last error", lastError ?? "(none recorded)"],
+        ["State", state],
+        ["Hint", "if the service is only slow, raise withStartupTimeout(ms) or scale all timeouts with THROWAWAY_STARTUP_TIMEOUT_SCALE"],
       );
+      debug(area, `gave up on ${description}: timed out after ${elapsedMs} ms, ${plural(attempts, "probe")}`);
+      const still = inspect ? `, which is ${shortState(inspect)}` : "";
+      const last = lastError ? `, last error: ${lastError}` : "";
+      headline = `Timed out after ${elapsedMs} ms waiting for ${description} on ${describeContainer(context)}${still}: ${plural(attempts, "attempt")}${last}`;
+      throw new WaitTimeoutError(headline, {
+        ...context,
+        details: formatDetails(options.afterFailure, facts, logs),
+        strategy: description,
+        timeoutMs,
+        elapsedMs,
+        attempts,
+        ...(lastError ? { lastError } : {}),
+        ...(error.what ? { cause: error } : {}),
+      });
     }
-    if (error instanceof TimedOut) {
-      throw new WaitTimeoutError(
-        `Waiting for ${strategy.describe()} timed out after ${elapsedMs} ms (${attempts} ${attempts === 1 ? "attempt" : "attempts"}) for ${describeContainer(context)}${lastError ? `: last error: ${lastError}` : ""}`,
-        { ...context, details, strategy: strategy.describe(), timeoutMs, elapsedMs, attempts, ...(lastError ? { lastError } : {}) },
-      );
-    }
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ContainerNotReadyError(`${describeContainer(context)} can never become ready: ${strategy.describe()}: ${reason}`, {
+    const reason = messageOf(error);
+    facts.push(["Elapsed", `${elapsedMs} ms of the ${timeoutMs} ms startup timeout`], ["Attempts", String(attempts)], ["State", state]);
+    debug(area, `gave up on ${description}: ${reason}`);
+    throw new ContainerNotReadyError(`${title(context)} can never become ready for ${description}: ${reason}`, {
       ...context,
-      details,
-      strategy: strategy.describe(),
+      details: formatDetails(options.afterFailure, facts, logs),
+      strategy: description,
       cause: error,
     });
   } finally {
@@ -103,6 +168,55 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** `Waited for: ...` lines aligned, then the log lines under a heading. */
+function formatDetails(before: string | undefined, facts: [string, string][], logs: string): string {
+  const width = Math.max(...facts.map(([label]) => label.length)) + 2;
+  const lines = facts.map(([label, value]) => `${`${label}:`.padEnd(width)}${value}`);
+  const logText = logs.trimEnd() || "(no output)";
+  return `${before?.trim() ? `${before.trim()}\n\n` : ""}${lines.join("\n")}\n\nLast ${FAILURE_LOG_LINES} log lines of the container:\n${logText}`;
+}
+
+/** The short form for one-line messages: `running`, `exited with code 1`, `running, health: starting`. */
+function shortState(inspect: ContainerInspect): string {
+  const s = inspect.State;
+  if (s.Status === "exited" || s.Status === "dead") return `${s.Status} with code ${s.ExitCode}${s.OOMKilled ? " (OOM-killed)" : ""}`;
+  return s.Health && s.Health.Status !== "none" ? `${s.Status}, health: ${s.Health.Status}` : s.Status;
+}
+
+/** The long form for details: the short form plus the pid, start time and the last health check's output. */
+function describeState(inspect: ContainerInspect | undefined, exit: ExitInfo | undefined): string {
+  if (!inspect) {
+    if (exit) return `exited with code ${exit.exitCode}${exit.oomKilled ? " (OOM-killed)" : ""}`;
+    return "unknown (the engine did not answer an inspect in time)";
+  }
+  const s = inspect.State;
+  const parts = [shortState(inspect)];
+  if (s.Running && s.Pid) parts.push(`pid ${s.Pid}`);
+  if (s.StartedAt && !s.StartedAt.startsWith("0001")) parts.push(`started ${s.StartedAt}`);
+  if (s.Error) parts.push(`engine error: ${s.Error}`);
+  const check = s.Health?.Log?.at(-1);
+  if (check) parts.push(`last health check exited ${check.ExitCode}: ${JSON.stringify(check.Output.trim().slice(0, 200))}`);
+  return parts.join(", ");
+}
+
+function title(context: ErrorContext): string {
+  const text = describeContainer(context);
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function formatBytes(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  return Number.isInteger(mib) ? `${mib} MiB` : `${bytes} bytes`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sleep(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }

@@ -1,6 +1,7 @@
 import type { LogLine } from "../engine/demux.js";
 import type { ExecResult } from "../engine/engine.js";
 import type { ContainerInspect } from "../engine/types.js";
+import { InvalidOptionError } from "../errors.js";
 
 /**
  * The narrow view of a container that wait strategies use. Keeping strategies on this interface (not on the engine)
@@ -27,12 +28,24 @@ export interface WaitTarget {
   listeningPorts(): Promise<ReadonlySet<number> | undefined>;
 }
 
+/** How a container stopped. */
+export interface ExitInfo {
+  exitCode: number;
+  /** True when the kernel killed it for exceeding its memory limit. */
+  oomKilled: boolean;
+}
+
 /** What a running wait shares with its strategy. */
 export interface WaitContext {
-  /** Aborted when the deadline passes or the container exits; strategies stop at once. */
+  /** Aborted when the deadline passes, the container exits, or the caller gives up; strategies stop at once. */
   readonly signal: AbortSignal;
   /** Epoch ms when the wait gives up. */
   readonly deadline: number;
+  /**
+   * Settles when the container stops running (one long poll shared by the whole wait, so strategies need not poll
+   * for it). Rejects when the engine dropped that long poll; strategies that need the exit then inspect instead.
+   */
+  readonly exited: Promise<ExitInfo>;
   /** Counts one probe; the count appears in timeout errors. */
   attempt(): void;
   /** Records why the last probe failed; it appears in timeout errors. */
@@ -44,12 +57,35 @@ export interface WaitStrategy {
   describe(): string;
   /** Resolves when ready; rejects with a reason when it can never be (e.g. `unhealthy`). */
   waitUntilReady(target: WaitTarget, context: WaitContext): Promise<void>;
-  /** This strategy's own startup timeout (ms), overriding the container's. */
+  /**
+   * This strategy's own startup timeout (ms), overriding the container's `withStartupTimeout`. Inside
+   * `Wait.forAll`/`Wait.forAny` it bounds that one strategy, within the composite's shared deadline.
+   */
   withStartupTimeout(ms: number): this;
   /** The timeout set with {@link withStartupTimeout}, if any. */
   readonly startupTimeoutMs: number | undefined;
-  /** True when the container exiting is part of success (one-shot containers), so the runner must not fail on it. */
+  /**
+   * True when the container exiting with code 0 is part of success (one-shot containers), so the runner must not
+   * fail on that exit. A non-zero exit or an OOM kill still fails at once.
+   */
   readonly expectsExit?: boolean;
+}
+
+/**
+ * Rejection reason of a wait whose time is up: the runner's shared deadline, or one strategy's own timeout inside a
+ * composite. The runner turns it into a `WaitTimeoutError`.
+ */
+export class DeadlineReached extends Error {
+  override name = "DeadlineReached";
+  readonly timeoutMs: number;
+  /** The strategy whose own timeout passed; `undefined` for the shared deadline. */
+  readonly what: string | undefined;
+
+  constructor(timeoutMs: number, what?: string) {
+    super(what ? `${what}: its own timeout of ${timeoutMs} ms passed` : `the timeout of ${timeoutMs} ms passed`);
+    this.timeoutMs = timeoutMs;
+    this.what = what;
+  }
 }
 
 /** Shared plumbing for strategies: the optional own timeout. */
@@ -60,6 +96,9 @@ export abstract class BaseWaitStrategy implements WaitStrategy {
   abstract waitUntilReady(target: WaitTarget, context: WaitContext): Promise<void>;
 
   withStartupTimeout(ms: number): this {
+    if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) {
+      throw new InvalidOptionError(`${this.constructor.name}.withStartupTimeout(ms)`, "a positive number of milliseconds", ms);
+    }
     this.startupTimeoutMs = ms;
     return this;
   }
@@ -67,4 +106,38 @@ export abstract class BaseWaitStrategy implements WaitStrategy {
   toString(): string {
     return this.describe();
   }
+}
+
+/**
+ * Resolves or rejects with `promise`, but rejects with the signal's reason as soon as it is aborted: for engine
+ * calls that cannot be cancelled (exec), so a strategy still stops at once.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** `"text"` cut to `max` characters on one line, for probe failures quoted in errors. */
+export function quote(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return JSON.stringify(flat.length > max ? `${flat.slice(0, max - 3)}...` : flat);
 }
