@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync, readlinkSync } from "node:fs";
 import { createRequire } from "node:module";
+import { hostname } from "node:os";
 
 /** Labels every resource throwaway creates carries; `throwaway ps` and the reaper find resources by them. */
 export const LABELS = {
@@ -10,6 +12,11 @@ export const LABELS = {
   pid: "dev.throwaway.pid",
   /** The host that created it (a pid means nothing on another host). */
   hostname: "dev.throwaway.hostname",
+  /**
+   * Where the pid label means something: the boot and pid namespace of the creator (Linux). Two CI jobs in containers
+   * with `--network host` share the host's name but not their pids; without this one could judge the other dead.
+   */
+  pidScope: "dev.throwaway.pid-scope",
   /** Set on resources that must outlive sessions (reused containers, `throwaway up --keep`). */
   keep: "dev.throwaway.keep",
   /** The hash of a reusable container's whole configuration. */
@@ -38,7 +45,43 @@ export function getSessionId(): string {
   return sessionId;
 }
 
-/** The labels that tie a resource to this session. */
+let host: string | undefined;
+
+/** This machine's name as the pid label's scope; read once (it does not change under a running process). */
+export function getHostname(): string {
+  host ??= hostname();
+  return host;
+}
+
+let scope: string | undefined;
+
+/**
+ * `<boot id>/<pid namespace>` on Linux: two processes see each other's pids exactly when their scopes are equal.
+ * `""` elsewhere (one host, one pid space: the hostname alone scopes pids there).
+ */
+export function getPidScope(): string {
+  if (scope !== undefined) return scope;
+  try {
+    const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    const ns = /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1];
+    scope = boot && ns ? `${boot}/${ns}` : "";
+  } catch {
+    scope = "";
+  }
+  return scope;
+}
+
+/**
+ * The labels that tie a resource to this session, plus where it was created (pid, host, pid scope): with them a
+ * sweep can prove a session dead (every creator pid is gone from this very pid space) without any reaper running.
+ */
 export function sessionLabels(): Record<string, string> {
-  return { [LABELS.session]: getSessionId(), [LABELS.version]: VERSION };
+  const scopeLabel = getPidScope();
+  return {
+    [LABELS.session]: getSessionId(),
+    [LABELS.version]: VERSION,
+    [LABELS.pid]: String(process.pid),
+    [LABELS.hostname]: getHostname(),
+    ...(scopeLabel ? { [LABELS.pidScope]: scopeLabel } : {}),
+  };
 }
