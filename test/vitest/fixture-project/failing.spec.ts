@@ -1,0 +1,9 @@
+import { expect } from "vitest";
+import { it } from "./fixtures.js";
+
+// Fails on purpose: the outer test checks that the output shows the last log lines of both containers it used.
+it("fails while using a test-scoped and a file-scoped container", async ({ perTest, perFile, client }) => {
+  expect(await client.fetchScope()).toBe("test");
+  expect(perFile.getId()).not.toBe(perTest.getId());
+  expect("the answer").toBe("a different answer");
+});

@@ -1,0 +1,3 @@
+import { scopeTests } from "./scopes.js";
+
+scopeTests("scopes-2");

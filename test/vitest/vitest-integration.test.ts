@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { countBy, runFixtureProject } from "./run-fixture-project.js";
+
+type TestEntry = {
+  kind: "test";
+  file: string;
+  pid: number;
+  threadId: number;
+  main_pid: number;
+  test_container: string;
+  file_container: string;
+  worker_container: string;
+  global_container: string;
+};
+
+const distinct = (values: unknown[]) => new Set(values).size;
+
+/** Checks what every run of the four `scopes-*` files must show, whatever the pool. */
+function expectScopes(tests: TestEntry[], created: { scope: string; session: string }[], extra: { test: number; file: number }) {
+  expect(tests).toHaveLength(8);
+  const workers = new Set(tests.map((t) => `${t.pid}/${t.threadId}`));
+  // test: a new container for every test; file: one per file, shared by its two tests; worker: one per worker,
+  // shared by the files it ran; global: one for the whole run.
+  expect(distinct(tests.map((t) => t.test_container))).toBe(8);
+  expect(distinct(tests.map((t) => t.file_container))).toBe(4);
+  for (const file of new Set(tests.map((t) => t.file))) {
+    expect(distinct(tests.filter((t) => t.file === file).map((t) => t.file_container))).toBe(1);
+  }
+  expect(distinct(tests.map((t) => t.worker_container))).toBe(workers.size);
+  for (const worker of workers) {
+    expect(distinct(tests.filter((t) => `${t.pid}/${t.threadId}` === worker).map((t) => t.worker_container))).toBe(1);
+  }
+  expect(distinct(tests.map((t) => t.global_container))).toBe(1);
+  // Two workers started their containers side by side (random host ports, engine-chosen names).
+  expect(workers.size).toBe(2);
+  // The engine saw exactly these containers created: nothing started twice, nothing extra.
+  expect(countBy(created, (c) => c.scope)).toEqual({
+    test: 8 + extra.test,
+    file: 4 + extra.file,
+    worker: workers.size,
+    global: 1,
+  });
+  // One session for the run: the global setup's (main process) and every worker's containers carry the same id,
+  // and it is the inner run's own, not ours.
+  expect(distinct(created.map((c) => c.session))).toBe(1);
+  expect(created[0]?.session).not.toBe(process.env.THROWAWAY_SESSION_ID);
+}
+
+describe("throwaway/vitest in a real vitest run", () => {
+  it("forks: one container per test, file, worker and run; failures show their containers' logs; nothing remains", async () => {
+    const run = await runFixtureProject({ pool: "forks", filters: ["scopes-", "failing"] });
+    expect(run.exitCode, run.output).toBe(1);
+    expect(run.results.numFailedTests).toBe(1);
+    expect(run.results.numPassedTests).toBe(8);
+    const tests = run.report.filter((e) => e.kind === "test") as TestEntry[];
+    expectScopes(tests, run.created, { test: 1, file: 1 });
+    // Forks: each worker is a process of its own.
+    expect(distinct(tests.map((t) => t.pid))).toBe(2);
+    expect(tests.every((t) => t.pid !== t.main_pid)).toBe(true);
+
+    // The failing test's output: its assertion, then the logs of the two containers it used, and of no other.
+    const failure = run.output.slice(run.output.indexOf("FAIL  failing.spec.ts"));
+    expect(failure).toContain("AssertionError: expected 'the answer' to be 'a different answer'");
+    expect(failure).toMatch(
+      /ContainerLogs: container [0-9a-f]{12} \(busybox:latest\) of fixture "perTest" printed 1 line:\nhello from the test container\n/,
+    );
+    expect(failure).toMatch(
+      /ContainerLogs: container [0-9a-f]{12} \(busybox:latest\) of fixture "perFile" printed 1 line:\nhello from the file container\n/,
+    );
+    expect(run.output).not.toContain('of fixture "perWorker"');
+    expect(run.output.match(/ContainerLogs:/g)).toHaveLength(2);
+
+    // A fixture that depends on a container is torn down first, while the container still runs: also when the
+    // test failed.
+    const teardowns = run.report.filter((e) => e.kind === "client-teardown");
+    expect(teardowns).toHaveLength(9);
+    expect(teardowns.every((e) => e.output === "test")).toBe(true);
+    expect(teardowns.filter((e) => e.state === "fail").map((e) => e.test)).toEqual([
+      "fails while using a test-scoped and a file-scoped container",
+    ]);
+    expect(run.remaining).toEqual([]);
+  });
+
+  it("threads: the same counts, and worker threads join the main process's session", async () => {
+    const run = await runFixtureProject({ pool: "threads", filters: ["scopes-"] });
+    expect(run.exitCode, run.output).toBe(0);
+    expect(run.results.numPassedTests).toBe(8);
+    const tests = run.report.filter((e) => e.kind === "test") as TestEntry[];
+    expectScopes(tests, run.created, { test: 0, file: 0 });
+    // Threads: every worker lives in the main process.
+    expect(tests.every((t) => t.pid === t.main_pid && t.threadId > 0)).toBe(true);
+    expect(run.output).not.toContain("ContainerLogs");
+    expect(run.remaining).toEqual([]);
+  });
+});
