@@ -50,11 +50,13 @@ function run(overrides: Partial<RunWaitOptions> & { strategy: RunWaitOptions["st
   return { promise, exit };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+async function rejection(
+  promise: Promise<unknown>,
+): Promise<Error & { shortMessage: string; details?: string; lastError?: string; elapsedMs?: number; strategy?: string }> {
   try {
     await promise;
   } catch (error) {
-    return error as Error & Record<string, unknown>;
+    return error as Error & { shortMessage: string; details?: string; lastError?: string; elapsedMs?: number; strategy?: string };
   }
   throw new Error("expected the wait to fail, but it succeeded");
 }

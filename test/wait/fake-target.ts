@@ -77,7 +77,7 @@ export function fakeInspect(state: Partial<ContainerState> = {}, extra: { memory
       ...(extra.healthTest ? { Healthcheck: { Test: extra.healthTest } } : {}),
     },
     HostConfig: { NetworkMode: "bridge", ...(extra.memory ? { Memory: extra.memory } : {}) },
-  } as ContainerInspect;
+  } as unknown as ContainerInspect;
 }
 
 export interface FakeTargetOptions {
