@@ -1,0 +1,510 @@
+#!/usr/bin/env bash
+# Makes sure a Docker engine is there for throwaway's tests, demo and bench.
+#
+#   engine.sh ensure   (default) idempotent; silent when all is already well
+#   engine.sh status   what is running and which images are present
+#   engine.sh stop     stops the registry and the dockerd this script started
+#
+# ensure:
+#  1. Uses the engine that answers (DOCKER_HOST, else /var/run/docker.sock,
+#     else the docker CLI's current context).
+#  2. Else, as root on Debian/Ubuntu: installs docker.io (and the tools below)
+#     with apt, clears a stale /var/run/docker.pid and starts dockerd detached,
+#     logging to /var/log/throwaway-dockerd.log.
+#  3. When Docker Hub cannot be reached (or THROWAWAY_OFFLINE=1): runs Debian's
+#     docker-registry on 127.0.0.1:5000 as a plain host process, makes it the
+#     daemon's registry mirror (/etc/docker/daemon.json, merged) and builds the
+#     stand-in images of images/ into it (scripts/images.sh), so that
+#     `docker pull mysql:5.7` etc. work unchanged, offline.
+#     When Docker Hub answers, the real images are pulled instead.
+#  4. Runs a tiny container to prove the engine works (restarting dockerd once
+#     if the default bridge is missing), and checks that the images
+#     busybox:latest, mysql:5.7 and node:20-bookworm-slim are present.
+#
+# Environment:
+#   THROWAWAY_OFFLINE=1|0        force the local mirror on / off (default: probe)
+#   THROWAWAY_REGISTRY_PORT      default 5000
+#   THROWAWAY_REGISTRY_DIR       default /var/lib/throwaway-registry
+#   THROWAWAY_CACHE              default /var/cache/throwaway-images
+#   THROWAWAY_ENGINE_WAIT        seconds to wait for dockerd, default 60
+#   THROWAWAY_VERBOSE=1          say what is checked
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CONTRACT_IMAGES=(busybox:latest mysql:5.7 node:20-bookworm-slim)
+DOCKERD_LOG=/var/log/throwaway-dockerd.log
+DOCKER_PIDFILE=/var/run/docker.pid
+STARTED_MARK=/var/run/throwaway-dockerd.pid
+DAEMON_JSON=/etc/docker/daemon.json
+REG_PORT=${THROWAWAY_REGISTRY_PORT:-5000}
+REG_ADDR=127.0.0.1:$REG_PORT
+MIRROR_URL=http://$REG_ADDR
+REG_DIR=${THROWAWAY_REGISTRY_DIR:-/var/lib/throwaway-registry}
+REG_LOG=/var/log/throwaway-registry.log
+REG_PIDFILE=/var/run/throwaway-registry.pid
+OFFLINE_MARK=$REG_DIR/offline
+WAIT=${THROWAWAY_ENGINE_WAIT:-60}
+ENGINE_PACKAGES=(docker.io curl ca-certificates)
+MIRROR_PACKAGES=(docker-registry debootstrap curl ca-certificates)
+
+did=() # what this run changed, for the one-line summary
+
+say() { echo "throwaway-engine: $*" >&2; }
+verbose() { if [ "${THROWAWAY_VERBOSE:-}" = 1 ]; then say "$*"; fi; }
+die() {
+  say "error: $1"
+  shift
+  local line
+  for line in "$@"; do echo "  $line" >&2; done
+  exit 1
+}
+
+is_root() { [ "$(id -u)" = 0 ]; }
+is_debian() { [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# The engine we manage is the local one at /var/run/docker.sock.
+socket_path() {
+  local host=${DOCKER_HOST:-unix:///var/run/docker.sock}
+  case "$host" in
+  unix://*) echo "${host#unix://}" ;;
+  /*) echo "$host" ;;
+  *) echo "" ;;
+  esac
+}
+local_engine() { [ "$(socket_path)" = /var/run/docker.sock ]; }
+
+engine_answers() {
+  local sock
+  sock=$(socket_path)
+  if [ -n "$sock" ] && [ -S "$sock" ] && have curl; then
+    [ "$(curl -sS -m 5 --unix-socket "$sock" http://localhost/_ping 2>/dev/null)" = OK ] && return 0
+  fi
+  have docker && timeout 15 docker version --format '{{.Server.Version}}' >/dev/null 2>&1
+}
+
+# --- packages -------------------------------------------------------------------
+
+apt_install() { # PACKAGE...
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  is_root && is_debian || return 1
+  say "installing ${missing[*]} with apt-get"
+  # Maintainer scripts must not start services (docker, the stock registry on
+  # :5000): this script starts what it needs, its own way.
+  local policy=/usr/sbin/policy-rc.d added_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    added_policy=1
+  fi
+  local rc=0 log=/var/log/throwaway-apt.log
+  export DEBIAN_FRONTEND=noninteractive
+  local opts=(-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold --no-install-recommends)
+  # apt-get update only when the package lists are missing or stale.
+  if ! apt-get install "${opts[@]}" "${missing[@]}" >"$log" 2>&1; then
+    apt-get update -q >>"$log" 2>&1 || true
+    apt-get install "${opts[@]}" "${missing[@]}" >>"$log" 2>&1 || rc=$?
+  fi
+  if [ "$added_policy" = 1 ]; then rm -f "$policy"; fi
+  if [ "$rc" != 0 ]; then
+    tail -n 20 "$log" >&2
+    die "apt-get install ${missing[*]} failed (full log: $log)"
+  fi
+  did+=("installed ${missing[*]}")
+}
+
+# --- dockerd ----------------------------------------------------------------------
+
+# pid of a live (not zombie) dockerd named by the pid file, else nothing
+live_dockerd_pid() {
+  local pid state
+  [ -s "$DOCKER_PIDFILE" ] || return 0
+  pid=$(tr -dc '0-9' <"$DOCKER_PIDFILE")
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 0
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+  if [ "$state" != Z ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then echo "$pid"; fi
+}
+
+clear_stale_pidfile() {
+  if [ -e "$DOCKER_PIDFILE" ] && [ -z "$(live_dockerd_pid)" ]; then
+    verbose "removing stale $DOCKER_PIDFILE"
+    rm -f "$DOCKER_PIDFILE"
+  fi
+}
+
+wait_for_engine() { # PID
+  local i
+  for ((i = 0; i < WAIT * 5; i++)); do
+    engine_answers && return 0
+    if [ -n "${1:-}" ] && ! kill -0 "$1" 2>/dev/null; then break; fi
+    if [ -n "${1:-}" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; then break; fi
+    sleep 0.2
+  done
+  tail -n 25 "$DOCKERD_LOG" >&2 2>/dev/null || true
+  die "dockerd did not answer on /var/run/docker.sock within ${WAIT}s (log: $DOCKERD_LOG)"
+}
+
+start_dockerd() {
+  local pid
+  pid=$(live_dockerd_pid)
+  if [ -n "$pid" ]; then
+    # Running but not answering yet (just started, or shutting down).
+    verbose "dockerd $pid is running; waiting for it"
+    wait_for_engine "$pid"
+    return 0
+  fi
+  clear_stale_pidfile
+  if have systemctl && [ -d /run/systemd/system ]; then
+    if systemctl start docker >/dev/null 2>&1; then
+      wait_for_engine ""
+      did+=("started docker.service")
+      return 0
+    fi
+  fi
+  have dockerd || die "dockerd is not installed"
+  mkdir -p "$(dirname "$DOCKERD_LOG")"
+  echo "--- $(date '+%F %T') started by throwaway engine.sh" >>"$DOCKERD_LOG"
+  setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
+  pid=$!
+  echo "$pid" >"$STARTED_MARK"
+  wait_for_engine "$pid"
+  did+=("started dockerd")
+}
+
+stop_dockerd() {
+  local pid i
+  if have systemctl && [ -d /run/systemd/system ] && systemctl is-active --quiet docker 2>/dev/null; then
+    systemctl stop docker docker.socket >/dev/null 2>&1 || true
+    return 0
+  fi
+  pid=$(live_dockerd_pid)
+  [ -n "$pid" ] || { clear_stale_pidfile; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 150; i++)); do
+    [ -n "$(live_dockerd_pid)" ] || break
+    sleep 0.2
+  done
+  if [ -n "$(live_dockerd_pid)" ]; then kill -KILL "$pid" 2>/dev/null || true; sleep 1; fi
+  clear_stale_pidfile
+}
+
+restart_dockerd() {
+  say "restarting dockerd ($1)"
+  stop_dockerd
+  start_dockerd
+  did+=("restarted dockerd")
+}
+
+# --- Docker Hub or the local mirror --------------------------------------------------
+
+offline_state=""
+offline() {
+  if [ -z "$offline_state" ]; then
+    if probe_offline; then offline_state=yes; else offline_state=no; fi
+  fi
+  [ "$offline_state" = yes ]
+}
+
+probe_offline() {
+  case "${THROWAWAY_OFFLINE:-}" in
+  1 | true | yes) return 0 ;;
+  0 | false | no) return 1 ;;
+  esac
+  # Decided on an earlier run of this machine.
+  [ -f "$OFFLINE_MARK" ] && return 0
+  if ! timeout 3 getent hosts registry-1.docker.io >/dev/null 2>&1; then
+    verbose "registry-1.docker.io does not resolve: using the local mirror"
+    return 0
+  fi
+  if have curl; then
+    local code
+    code=$(curl -sS -m 3 -o /dev/null -w '%{http_code}' https://registry-1.docker.io/v2/ 2>/dev/null || true)
+    case "$code" in
+    2* | 401) return 1 ;;
+    *) verbose "Docker Hub did not answer (HTTP '$code'): using the local mirror"; return 0 ;;
+    esac
+  fi
+  return 1
+}
+
+registry_answers() { curl -fsS -m 3 "http://$REG_ADDR/v2/" >/dev/null 2>&1; }
+
+start_registry() {
+  if registry_answers; then return 0; fi
+  have docker-registry || die "docker-registry is not installed"
+  mkdir -p "$REG_DIR/data" "$(dirname "$REG_LOG")"
+  cat >"$REG_DIR/config.yml" <<EOF
+# Written by throwaway scripts/engine.sh: the local Docker Hub mirror.
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $REG_DIR/data
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: $REG_ADDR
+  headers:
+    X-Content-Type-Options: [nosniff]
+EOF
+  local old
+  old=$(cat "$REG_PIDFILE" 2>/dev/null || true)
+  if [ -n "$old" ] && [ "$(cat "/proc/$old/comm" 2>/dev/null)" = docker-registry ]; then
+    kill "$old" 2>/dev/null || true
+  fi
+  setsid nohup docker-registry serve "$REG_DIR/config.yml" >>"$REG_LOG" 2>&1 </dev/null 9>&- &
+  local pid=$! i
+  echo "$pid" >"$REG_PIDFILE"
+  for ((i = 0; i < 100; i++)); do
+    registry_answers && { did+=("started registry on $REG_ADDR"); return 0; }
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  tail -n 10 "$REG_LOG" >&2 || true
+  die "the local registry did not start on $REG_ADDR (log: $REG_LOG)"
+}
+
+stop_registry() {
+  local pid
+  pid=$(cat "$REG_PIDFILE" 2>/dev/null || true)
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = docker-registry ]; then
+    kill "$pid"
+  fi
+  rm -f "$REG_PIDFILE"
+}
+
+json_tool() {
+  if have node; then echo node; elif have python3; then echo python3; else die "neither node nor python3 found to edit $DAEMON_JSON"; fi
+}
+
+# Adds MIRROR_URL to registry-mirrors in daemon.json, keeping every other key.
+# Prints "changed" when the file was rewritten.
+merge_daemon_json() {
+  mkdir -p "$(dirname "$DAEMON_JSON")"
+  if [ "$(json_tool)" = node ]; then
+    node - "$DAEMON_JSON" "$MIRROR_URL" <<'EOF'
+const fs = require("fs");
+const [file, url] = process.argv.slice(2);
+let cfg = {};
+try {
+  const text = fs.readFileSync(file, "utf8");
+  if (text.trim()) cfg = JSON.parse(text);
+} catch (e) {
+  if (e.code !== "ENOENT") { console.error(`cannot read ${file}: ${e.message}`); process.exit(1); }
+}
+const mirrors = Array.isArray(cfg["registry-mirrors"]) ? cfg["registry-mirrors"] : [];
+if (!mirrors.map((m) => m.replace(/\/+$/, "")).includes(url)) {
+  cfg["registry-mirrors"] = [url, ...mirrors];
+  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(cfg, null, 2)}\n`);
+  fs.renameSync(`${file}.tmp`, file);
+  console.log("changed");
+}
+EOF
+  else
+    python3 - "$DAEMON_JSON" "$MIRROR_URL" <<'EOF'
+import json, os, sys
+path, url = sys.argv[1:3]
+cfg = {}
+if os.path.exists(path):
+    with open(path) as f:
+        text = f.read()
+    if text.strip():
+        cfg = json.loads(text)
+mirrors = cfg.get("registry-mirrors") or []
+if url not in [m.rstrip("/") for m in mirrors]:
+    cfg["registry-mirrors"] = [url] + list(mirrors)
+    with open(path + ".tmp", "w") as f:
+        json.dump(cfg, f, indent=2)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+    print("changed")
+EOF
+  fi
+}
+
+daemon_mirrors() { docker info --format '{{json .RegistryConfig.Mirrors}}' 2>/dev/null || true; }
+
+daemon_uses_mirror() { daemon_mirrors | grep -qF "\"$MIRROR_URL/\"" || daemon_mirrors | grep -qF "\"$MIRROR_URL\""; }
+
+ensure_mirror_config() {
+  local changed
+  changed=$(merge_daemon_json) || die "could not update $DAEMON_JSON"
+  if [ "$changed" = changed ]; then did+=("set registry-mirrors in $DAEMON_JSON"); fi
+}
+
+reload_mirror() {
+  daemon_uses_mirror && return 0
+  local pid i
+  pid=$(live_dockerd_pid)
+  if [ -n "$pid" ]; then
+    kill -HUP "$pid"
+    for ((i = 0; i < 50; i++)); do
+      daemon_uses_mirror && { did+=("reloaded dockerd"); return 0; }
+      sleep 0.2
+    done
+  fi
+  restart_dockerd "to load registry-mirrors"
+  daemon_uses_mirror || die "dockerd does not show $MIRROR_URL under Registry Mirrors (docker info)" \
+    "check $DAEMON_JSON and $DOCKERD_LOG"
+}
+
+# --- checks ----------------------------------------------------------------------
+
+smoke_test() {
+  local name out
+  name="throwaway-engine-check-$$"
+  out=$(timeout 120 docker run --rm --name "$name" --label dev.throwaway.engine-check=1 \
+    --network bridge busybox:latest true 2>&1) && return 0
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  echo "$out"
+  return 1
+}
+
+ensure_works() {
+  docker image inspect busybox:latest >/dev/null 2>&1 || return 0
+  local out
+  out=$(smoke_test) && return 0
+  if is_root && local_engine && grep -qiE 'docker0|bridge|network|veth|endpoint|iptables' <<<"$out"; then
+    restart_dockerd "a test container failed: $(head -n1 <<<"$out")"
+    out=$(smoke_test) && return 0
+  fi
+  die "the engine answers but cannot run a container:" "$out"
+}
+
+present() { docker image inspect "$1" >/dev/null 2>&1; }
+
+pull_real_images() {
+  local img
+  for img in "${CONTRACT_IMAGES[@]}"; do
+    present "$img" && continue
+    say "pulling $img"
+    if timeout 900 docker pull -q "$img" >/dev/null 2>&1; then did+=("pulled $img"); else say "warning: docker pull $img failed"; fi
+  done
+}
+
+no_engine_help() {
+  die "no Docker engine answers (tried ${DOCKER_HOST:-/var/run/docker.sock} and the docker CLI's context)" "$@" \
+    "Get one of:" \
+    "  - Docker Desktop / OrbStack / Colima running (macOS, Windows, Linux desktops)" \
+    "  - DOCKER_HOST pointing at a reachable engine (e.g. unix:///run/user/1000/docker.sock)" \
+    "  - on Debian/Ubuntu, run this script as root once: sudo bash scripts/engine.sh ensure" \
+    "    (it installs docker.io with apt-get and starts dockerd)"
+}
+
+# --- commands ----------------------------------------------------------------------
+
+cmd_ensure() {
+  local start=$SECONDS
+  # 1-2: an engine
+  if ! engine_answers; then
+    if ! is_root; then no_engine_help "not root, so dockerd cannot be installed or started here"; fi
+    if ! is_debian; then no_engine_help "not Debian/Ubuntu, so docker.io cannot be installed with apt-get"; fi
+    if ! local_engine; then no_engine_help "DOCKER_HOST=$DOCKER_HOST does not answer; unset it to use a local dockerd"; fi
+    if have dockerd; then apt_install curl; else apt_install "${ENGINE_PACKAGES[@]}"; fi
+    if offline; then ensure_mirror_config; fi
+    start_dockerd
+  fi
+
+  # 3: images
+  if offline; then
+    if ! is_root || ! local_engine; then
+      local img missing=()
+      for img in "${CONTRACT_IMAGES[@]}"; do present "$img" || missing+=("$img"); done
+      if [ ${#missing[@]} -gt 0 ]; then
+        die "Docker Hub is unreachable and ${missing[*]} are missing from the engine" \
+          "the local mirror and stand-in images need root and the local dockerd:" \
+          "run once: sudo bash scripts/engine.sh ensure"
+      fi
+    else
+      apt_install "${MIRROR_PACKAGES[@]}"
+      mkdir -p "$REG_DIR"
+      [ -f "$OFFLINE_MARK" ] || echo "Docker Hub was unreachable on $(date '+%F %T'); remove this file (or set THROWAWAY_OFFLINE=0) to probe again" >"$OFFLINE_MARK"
+      start_registry
+      ensure_mirror_config
+      reload_mirror
+      THROWAWAY_REGISTRY=$REG_ADDR bash "$ROOT/scripts/images.sh" ensure
+    fi
+  else
+    pull_real_images
+  fi
+
+  # 4: the engine runs containers; the images are there
+  ensure_works
+  if offline; then
+    local img
+    for img in "${CONTRACT_IMAGES[@]}"; do
+      present "$img" || die "$img is not in the engine after provisioning"
+    done
+  fi
+  if [ ${#did[@]} -gt 0 ]; then
+    say "ready in $((SECONDS - start)) s ($(IFS=';'; echo "${did[*]}" | sed 's/;/; /g'))"
+  fi
+}
+
+cmd_status() {
+  local sock
+  sock=$(socket_path)
+  if engine_answers; then
+    echo "engine:   $(docker version --format 'server {{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null) at ${DOCKER_HOST:-unix:///var/run/docker.sock}"
+  else
+    echo "engine:   not answering at ${DOCKER_HOST:-unix://$sock}"
+  fi
+  echo "dockerd:  pid $(live_dockerd_pid || true) (log $DOCKERD_LOG)"
+  if registry_answers; then echo "registry: $REG_ADDR answers (pid $(cat "$REG_PIDFILE" 2>/dev/null || echo ?), data $REG_DIR/data)"; else echo "registry: not running on $REG_ADDR"; fi
+  echo "mirrors:  $(daemon_mirrors)"
+  if offline; then echo "hub:      offline (local mirror used)"; else echo "hub:      reachable"; fi
+  local img
+  for img in "${CONTRACT_IMAGES[@]}"; do
+    if present "$img"; then
+      echo "image:    $img $(docker image inspect --format '{{slice .Id 7 19}} {{index .Config.Labels "dev.throwaway.stand-in"}}' "$img")"
+    else
+      echo "image:    $img missing"
+    fi
+  done
+  if engine_answers && registry_answers; then
+    THROWAWAY_REGISTRY=$REG_ADDR bash "$ROOT/scripts/images.sh" status
+  fi
+}
+
+cmd_stop() {
+  stop_registry
+  local pid
+  pid=$(live_dockerd_pid)
+  if [ -n "$pid" ] && [ "$pid" = "$(cat "$STARTED_MARK" 2>/dev/null || true)" ]; then
+    stop_dockerd
+    rm -f "$STARTED_MARK"
+    say "stopped the registry and dockerd $pid"
+  else
+    say "stopped the registry; dockerd was not started by this script, left running"
+  fi
+}
+
+with_lock() {
+  local lock=/var/lock/throwaway-engine-ensure.lock
+  is_root || lock=${TMPDIR:-/tmp}/throwaway-engine-$(id -u).lock
+  if have flock; then
+    exec 9>"$lock"
+    if ! flock -n 9; then
+      say "another engine.sh is running; waiting for it"
+      flock -w 3600 9 || die "gave up waiting for $lock"
+    fi
+  fi
+  "$@"
+}
+
+case "${1:-ensure}" in
+ensure) with_lock cmd_ensure ;;
+status) cmd_status ;;
+stop) with_lock cmd_stop ;;
+-h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
+*) die "unknown command '$1' (ensure | status | stop)" ;;
+esac
