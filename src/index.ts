@@ -4,8 +4,17 @@ export type { BindMount, HealthCheck, NetworkRef, PortSpec, PullPolicy, Resource
 export { type LogsOptions, StartedContainer, type StopOptions, StoppedContainer } from "./container/started-container.js";
 export type { LogLine } from "./engine/demux.js";
 export { Engine, type ExecOptions, type ExecResult, getEngine, setEngine } from "./engine/engine.js";
+export type { PushResult } from "./engine/push.js";
 export type { ProgressEvent, ProgressListener, RegistryAuth } from "./engine/types.js";
 export * from "./errors.js";
+export {
+  type BuildImageOptions,
+  type BuiltGenericContainer,
+  BuiltImage,
+  DockerfileBuilder,
+  type DockerfileBuildOptions,
+  type ImagePushOptions,
+} from "./image/build.js";
 export { ImageName } from "./image/image-name.js";
 export { addImageSubstitutor, type ImageSubstitutor } from "./image/substitution.js";
 export { Network, type NetworkOptions, StartedNetwork } from "./network/network.js";

@@ -6,6 +6,7 @@ import { type Engine, engineMessage, engineStatus, getEngine } from "../engine/e
 import { pullImage } from "../engine/pull.js";
 import type { ContainerInspect, ProgressListener, RegistryAuth } from "../engine/types.js";
 import { ContainerStartError, describeContainer, InvalidOptionError } from "../errors.js";
+import { DockerfileBuilder, type DockerfileBuildOptions } from "../image/build.js";
 import { substituteImage } from "../image/substitution.js";
 import { prepareSession } from "../reaper/index.js";
 import { LABELS, sessionLabels } from "../reaper/session.js";
@@ -60,6 +61,14 @@ export class GenericContainer {
   /** @param image `NAME[:TAG|@DIGEST]` with an optional registry, e.g. `mysql:5.7`. */
   constructor(image: string) {
     this.raw = emptyRawOptions(image);
+  }
+
+  /**
+   * Builds an image from a Dockerfile (`docker build`): `await GenericContainer.fromDockerfile("./app").build()`
+   * resolves to a GenericContainer for it. `options` is the Dockerfile path or {@link DockerfileBuildOptions}.
+   */
+  static fromDockerfile(context: string, options?: string | DockerfileBuildOptions): DockerfileBuilder {
+    return new DockerfileBuilder(context, options);
   }
 
   /** Ports to publish, each on a random free host port unless given as `{ container, host }`. */

@@ -1,0 +1,208 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import {
+  type BuiltImage,
+  GenericContainer,
+  getEngine,
+  getSessionId,
+  ImageBuildError,
+  InvalidOptionError,
+  LABELS,
+  type ProgressEvent,
+} from "throwaway";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { trackedResources } from "../../src/reaper/tracker.js";
+
+const FIXTURES = resolve(import.meta.dirname, "../fixtures");
+/** A per-run marker in every Dockerfile this file writes, so its builds never hit images of earlier runs. */
+const RUN = `${process.pid}-${Date.now()}`;
+
+const built: BuiltImage[] = [];
+let scratch: string;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "throwaway-build-"));
+});
+
+afterAll(async () => {
+  for (const image of built) await image.remove();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+/** Writes a context directory from a map of path to content. */
+async function writeContext(name: string, files: Record<string, string>): Promise<string> {
+  const dir = join(scratch, name);
+  for (const [path, content] of Object.entries(files)) {
+    const full = join(dir, path);
+    await import("node:fs/promises").then((fs) => fs.mkdir(join(full, ".."), { recursive: true }));
+    await writeFile(full, content);
+  }
+  return dir;
+}
+
+describe("GenericContainer.fromDockerfile", () => {
+  it("passes build args and stops at the target stage", async () => {
+    const container = await GenericContainer.fromDockerfile(join(FIXTURES, "build-stages"))
+      .withBuildArgs({ GREETING: `hi-from-args-${RUN}` })
+      .withTarget("test")
+      .withLabels({ "org.example.team": "platform" })
+      .build();
+    built.push(container.builtImage);
+
+    const result = await container.withCommand(["cat", "/greeting", "/stage", "/message.txt"]).run();
+    expect(result.stdout).toBe(`hi-from-args-${RUN}\ntest-stage\nfrom the context\n`);
+
+    const engine = await getEngine();
+    const inspect = await engine.inspectImage(container.builtImage.id);
+    expect(inspect?.Config?.Labels).toMatchObject({
+      "org.example.team": "platform",
+      [LABELS.session]: getSessionId(),
+      [LABELS.buildDigest]: container.builtImage.digest,
+    });
+    expect(container.builtImage.name).toBe(`localhost/throwaway/build-stages:${container.builtImage.digest.slice(0, 20)}`);
+    // Throwaway builds are removed at teardown.
+    expect(trackedResources().some((r) => r.kind === "image" && r.id === container.builtImage.id)).toBe(true);
+  });
+
+  it("builds the last stage without a target, and a different arg is a different image", async () => {
+    const image = await GenericContainer.fromDockerfile(join(FIXTURES, "build-stages"), {
+      buildArgs: { GREETING: `other-${RUN}` },
+    }).buildImage();
+    built.push(image);
+    const result = await image.container().run();
+    expect(result.stdout).toBe(`other-${RUN}\nfinal-stage\nfrom the context\n`);
+  });
+
+  it("returns the cached image without sending the context, and rebuilds after a file changes", async () => {
+    const dir = await writeContext("cache", {
+      Dockerfile: `FROM busybox:latest\n# ${RUN}\nCOPY app.txt /app.txt\nCMD ["cat", "/app.txt"]\n`,
+      "app.txt": "version 1\n",
+    });
+    const engine = await getEngine();
+    const first = await GenericContainer.fromDockerfile(dir).buildImage();
+    built.push(first);
+    expect(first.cached).toBe(false);
+
+    const buildStream = vi.spyOn(engine, "buildStream");
+    try {
+      const callsBefore = engine.apiCalls;
+      const second = await GenericContainer.fromDockerfile(dir).buildImage();
+      expect(engine.apiCalls - callsBefore).toBe(1); // the one listImages lookup
+      expect(buildStream).not.toHaveBeenCalled();
+      expect(second).toMatchObject({ id: first.id, name: first.name, digest: first.digest, cached: true });
+
+      // Same size, same second: only the content differs.
+      await writeFile(join(dir, "app.txt"), "version 2\n");
+      const third = await GenericContainer.fromDockerfile(dir).buildImage();
+      built.push(third);
+      expect(buildStream).toHaveBeenCalledTimes(1);
+      expect(third.cached).toBe(false);
+      expect(third.digest).not.toBe(first.digest);
+      expect((await third.container().run()).stdout).toBe("version 2\n");
+    } finally {
+      buildStream.mockRestore();
+    }
+  });
+
+  it("streams the build output line by line to the listener", async () => {
+    const dir = await writeContext("progress", {
+      Dockerfile: `FROM busybox:latest\nRUN echo "first line ${RUN}" && echo "second line"\n`,
+    });
+    const events: ProgressEvent[] = [];
+    const image = await GenericContainer.fromDockerfile(dir).buildImage(undefined, { onProgress: (e) => events.push(e) });
+    built.push(image);
+    const lines = events.map((e) => e.status);
+    expect(events.every((e) => e.kind === "build" && e.image === image.name)).toBe(true);
+    expect(lines).toContain("Step 1/3 : FROM busybox:latest");
+    expect(lines).toContain(`Step 2/3 : RUN echo "first line ${RUN}" && echo "second line"`);
+    // The labels travel as one appended step, not one step per label.
+    expect(lines.filter((l) => /^Step \d+\/\d+ : LABEL /.test(l))).toHaveLength(1);
+    expect(lines).toContain(`first line ${RUN}`);
+    expect(lines).toContain("second line");
+  });
+
+  it("throws ImageBuildError naming the failed step, the engine's text and the last output lines", async () => {
+    const engine = await getEngine();
+    const before = new Set((await engine.listContainers({})).map((c) => c.Id));
+    const tag = `throwaway-test/broken:${RUN}`;
+    const error = await GenericContainer.fromDockerfile(join(FIXTURES, "build-broken"))
+      .build(tag, { keep: false })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImageBuildError);
+    const buildError = error as ImageBuildError;
+    expect(buildError.shortMessage).toBe(
+      `Building ${tag} failed at step 3 \`RUN echo "about to fail" && ls /does-not-exist\`: ` +
+        `The command '/bin/sh -c echo "about to fail" && ls /does-not-exist' returned a non-zero code: 1`,
+    );
+    expect(buildError.step).toBe('RUN echo "about to fail" && ls /does-not-exist');
+    expect(buildError.output).toContain("about to fail");
+    expect(buildError.output).toMatch(/ls: \/does-not-exist: No such file or directory/);
+    expect(buildError.message).toContain("Last lines of the build output:");
+    // forcerm: the failed step's container is gone.
+    const leftover = (await engine.listContainers({})).filter((c) => !before.has(c.Id) && c.Image.startsWith("sha256:"));
+    expect(leftover.filter((c) => /does-not-exist/.test(JSON.stringify(c)))).toEqual([]);
+    expect(await engine.inspectImage(tag)).toBeUndefined();
+  });
+
+  it("quotes the line of a Dockerfile the engine cannot parse", async () => {
+    const dir = await writeContext("unparsable", { Dockerfile: `FROM busybox:latest\nRUNN echo ${RUN}\n` });
+    const error = (await GenericContainer.fromDockerfile(dir)
+      .buildImage()
+      .catch((e: unknown) => e)) as ImageBuildError;
+    expect(error).toBeInstanceOf(ImageBuildError);
+    expect(error.step).toBe(`RUNN echo ${RUN}`);
+    expect(error.shortMessage).toMatch(/failed at line 2 `RUNN echo .*`: dockerfile parse error line 2: unknown instruction: RUNN/);
+  });
+
+  it("fails before sending anything for a missing context, Dockerfile or target stage", async () => {
+    await expect(GenericContainer.fromDockerfile(join(scratch, "nope")).build()).rejects.toThrow(
+      new InvalidOptionError("fromDockerfile(context)", "the path of an existing directory", join(scratch, "nope"), {
+        hint: `nothing exists at ${join(scratch, "nope")}`,
+      }).message,
+    );
+    await expect(GenericContainer.fromDockerfile(join(FIXTURES, "build-stages"), "Nope.Dockerfile").build()).rejects.toThrow(
+      /Expected `withDockerfile` to be the path of an existing Dockerfile, got `"Nope.Dockerfile"` \(string\): no file at .*Nope\.Dockerfile/,
+    );
+    await expect(GenericContainer.fromDockerfile(join(FIXTURES, "build-stages")).withTarget("prod").build()).rejects.toThrow(
+      /Expected `withTarget` to be a stage of .*Dockerfile \(base, test, final\), got `"prod"` \(string\)/,
+    );
+    await expect(
+      GenericContainer.fromDockerfile(join(FIXTURES, "build-stages"))
+        .withLabels({ [LABELS.keep]: "true" })
+        .build(),
+    ).rejects.toThrow("Expected `withLabels` to be keys outside the reserved `dev.throwaway.` namespace");
+    await expect(GenericContainer.fromDockerfile(join(FIXTURES, "build-stages")).withPlatform("amd64").build()).rejects.toThrow(
+      "Expected `withPlatform` to be `os/arch[/variant]`, e.g. `linux/amd64`, got `\"amd64\"` (string)",
+    );
+  });
+
+  it("keeps a tagged image out of the session and finds it again by its tag", async () => {
+    const dir = await writeContext("kept", { Dockerfile: `FROM busybox:latest\nLABEL run=${RUN}\n` });
+    const tag = `throwaway-test/kept:${RUN}`;
+    const image = await GenericContainer.fromDockerfile(dir).buildImage(tag);
+    built.push(image);
+    expect(image).toMatchObject({ name: tag, kept: true, cached: false });
+    const engine = await getEngine();
+    const labels = (await engine.inspectImage(tag))?.Config?.Labels ?? {};
+    expect(labels[LABELS.keep]).toBe("true");
+    expect(labels[LABELS.session]).toBeUndefined();
+    expect(trackedResources().some((r) => r.id === image.id)).toBe(false);
+
+    const again = await GenericContainer.fromDockerfile(dir).buildImage(tag);
+    expect(again).toMatchObject({ id: image.id, cached: true });
+    // A throwaway build of the same content may use the kept image: it outlives the session anyway.
+    const throwaway = await GenericContainer.fromDockerfile(dir).buildImage();
+    expect(throwaway).toMatchObject({ id: image.id, cached: true });
+  });
+
+  it("removes the image with remove()", async () => {
+    const dir = await writeContext("remove", { Dockerfile: `FROM busybox:latest\nLABEL run=${RUN}-remove\n` });
+    const image = await GenericContainer.fromDockerfile(dir).buildImage();
+    const engine = await getEngine();
+    expect(await engine.inspectImage(image.id)).toBeDefined();
+    await image.remove();
+    expect(await engine.inspectImage(image.id)).toBeUndefined();
+    expect(trackedResources().some((r) => r.id === image.id)).toBe(false);
+  });
+});
