@@ -145,13 +145,27 @@ export class HttpWaitStrategy extends BaseWaitStrategy {
         hint: `add withExposedPorts(${this.port}) to the container`,
       });
     }
-    const hostPort = target.mappedPort(this.port, "tcp");
-    const url = `${this.tls ? "https" : "http"}://${target.host.includes(":") ? `[${target.host}]` : target.host}:${hostPort}${this.path}`;
-    await poll(context, () => this.probe(target.host, hostPort, url, context.signal), {
-      minIntervalMs: 10,
-      maxIntervalMs: 250,
-      factor: 1.5,
-    });
+    let hostPort: number | undefined;
+    await poll(
+      context,
+      () => {
+        // Looked up at probe time: a container that died at once never gets a binding, and its exit is the error.
+        if (hostPort === undefined) {
+          try {
+            hostPort = target.mappedPort(this.port, "tcp");
+          } catch {
+            throw new Error(`${this.port}/tcp has no host port binding yet`);
+          }
+        }
+        const host = target.host.includes(":") ? `[${target.host}]` : target.host;
+        return this.probe(target.host, hostPort, `${this.tls ? "https" : "http"}://${host}:${hostPort}${this.path}`, context.signal);
+      },
+      {
+        minIntervalMs: 10,
+        maxIntervalMs: 250,
+        factor: 1.5,
+      },
+    );
   }
 
   private async probe(host: string, port: number, url: string, signal: AbortSignal): Promise<void> {

@@ -72,8 +72,21 @@ export class ListeningPortsWaitStrategy extends BaseWaitStrategy {
           hint: `add withExposedPorts(${port}) to the container`,
         });
       }
-      hostPorts.set(port, target.mappedPort(port, "tcp"));
     }
+    // Looked up at probe time: a port is declared before the engine reports its binding (and a container that died
+    // at once never gets one; the exit is then the error, not the missing binding).
+    const hostPort = (port: number): number => {
+      let mapped = hostPorts.get(port);
+      if (mapped === undefined) {
+        try {
+          mapped = target.mappedPort(port, "tcp");
+        } catch {
+          throw new Error(`${port}/tcp has no host port binding yet`);
+        }
+        hostPorts.set(port, mapped);
+      }
+      return mapped;
+    };
 
     const first = await untilAborted(target.listeningPorts(), context.signal);
     let mode: keyof typeof PACING = first === undefined ? "exec" : "namespace";
@@ -105,8 +118,7 @@ export class ListeningPortsWaitStrategy extends BaseWaitStrategy {
         if (waiting.length > 0) throw new Error(`nothing listens on ${waiting.join(", ")} inside the container yet`);
         await Promise.all(
           [...pending].map(async (port) => {
-            const hostPort = hostPorts.get(port)!;
-            await hostConnect(target.host, hostPort, context.signal, { settleMs: mode === "host-only" ? PROXY_SETTLE_MS : 0 });
+            await hostConnect(target.host, hostPort(port), context.signal, { settleMs: mode === "host-only" ? PROXY_SETTLE_MS : 0 });
             pending.delete(port);
           }),
         );
