@@ -1,0 +1,662 @@
+import type mysql from "mysql2/promise";
+import { debug } from "../../debug.js";
+import { type ErrorContext, InvalidOptionError } from "../../errors.js";
+import type { InternalConnection } from "./connections.js";
+import { MySqlQueryError, mysqlErrorFacts } from "./errors.js";
+import { SNAPSHOT_SCHEMA_PREFIX } from "./settings.js";
+
+/** What `snapshot()` captured. */
+export interface SnapshotResult {
+  name: string;
+  /** Tables copied. */
+  tables: number;
+  /** Views whose definitions were recorded. */
+  views: number;
+  /** Triggers whose definitions were recorded. */
+  triggers: number;
+  durationMs: number;
+}
+
+/** What `restore()` did: which tables it had to look at and which it had to put back. */
+export interface RestoreResult {
+  name: string;
+  /**
+   * `fast`: no DDL ran since this snapshot was last taken or restored, so only tables modified since then were
+   * checked; `full`: every table's definition and checksum was compared (after DDL, a server restart, or when
+   * switching to another snapshot).
+   */
+  mode: "fast" | "full";
+  /** Tables whose checksum was compared with the snapshot's. */
+  checked: string[];
+  /** Tables whose rows (and auto-increment counter) were put back, or that were recreated. */
+  restored: string[];
+  /** Tables and views created since the snapshot, dropped. */
+  dropped: string[];
+  durationMs: number;
+}
+
+interface TriggerState {
+  name: string;
+  table: string;
+  /** `SHOW CREATE TRIGGER`'s original statement, run again as is. */
+  createSql: string;
+  sqlMode: string;
+  /** What makes two triggers the same, from `information_schema.TRIGGERS`. */
+  signature: string;
+}
+
+interface TableState {
+  name: string;
+  /** `SHOW CREATE TABLE` as taken: recreates the table with its keys, foreign keys and counter. */
+  createSql: string;
+  /** The same without the `AUTO_INCREMENT=n` option, which changes with every insert. */
+  shape: string;
+  /** Columns a row can be copied through: all but generated ones (invisible ones included). */
+  columns: string[];
+  autoIncrement: number | null;
+  checksum: string | null;
+  triggers: TriggerState[];
+}
+
+interface ViewState {
+  name: string;
+  createSql: string;
+  signature: string;
+}
+
+interface Snapshot {
+  name: string;
+  /** The hidden schema holding a copy of every table. */
+  schema: string;
+  charset: string;
+  collation: string;
+  tables: Map<string, TableState>;
+  views: Map<string, ViewState>;
+}
+
+/**
+ * The last moment the database was known to equal a snapshot: the server's clock (whole seconds), the count of
+ * DDL statements the server had run, and when its status counters were last reset (a restart or `FLUSH STATUS`).
+ */
+interface SyncPoint {
+  snapshot: string;
+  second: number;
+  ddl: number | undefined;
+  flushEpoch: number | undefined;
+}
+
+/**
+ * Server-wide counters of every statement that can change a table's definition or empty it without touching its
+ * `UPDATE_TIME` (TRUNCATE). Unchanged counters prove no such statement ran, from any connection, including
+ * prepared statements and stored programs.
+ */
+const DDL_COUNTERS = [
+  "Com_alter_db",
+  "Com_alter_table",
+  "Com_create_db",
+  "Com_create_index",
+  "Com_create_table",
+  "Com_create_trigger",
+  "Com_create_view",
+  "Com_drop_db",
+  "Com_drop_index",
+  "Com_drop_table",
+  "Com_drop_trigger",
+  "Com_drop_view",
+  "Com_rename_table",
+  "Com_truncate",
+] as const;
+
+const SYNC_STATEMENTS = [
+  `SHOW GLOBAL STATUS WHERE Variable_name IN (${[...DDL_COUNTERS, "Uptime_since_flush_status"].map((n) => `'${n}'`).join(", ")})`,
+  "SELECT UNIX_TIMESTAMP() AS now",
+];
+
+/** Seconds a snapshot or restore waits for a lock held by another connection (an open transaction) before failing. */
+export const SNAPSHOT_LOCK_WAIT_SECONDS = 10;
+
+/**
+ * Session settings of the connection snapshots run on: copy rows exactly (a 0 in an AUTO_INCREMENT column stays 0,
+ * zero dates pass), read UPDATE_TIME in UTC, fail on held locks instead of hanging, and make MySQL 8 report live
+ * table statistics instead of its 24-hour cache.
+ */
+export async function prepareSnapshotSession(connection: mysql.Connection): Promise<void> {
+  await connection.query(
+    `SET SESSION time_zone = '+00:00', sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', ` +
+      `lock_wait_timeout = ${SNAPSHOT_LOCK_WAIT_SECONDS}, innodb_lock_wait_timeout = ${SNAPSHOT_LOCK_WAIT_SECONDS}`,
+  );
+  try {
+    await connection.query("SET SESSION information_schema_stats_expiry = 0");
+  } catch (error) {
+    if (mysqlErrorFacts(error).mysqlCode !== "ER_UNKNOWN_SYSTEM_VARIABLE") throw error;
+  }
+}
+
+const SNAPSHOT_NAME = /^[A-Za-z0-9_]{1,40}$/;
+
+export function q(identifier: string): string {
+  return `\`${identifier.replace(/`/g, "``")}\``;
+}
+
+/** Runs statements in one round trip (the connection allows multiple statements); one result per statement. */
+async function batch(connection: mysql.Connection, statements: readonly string[]): Promise<unknown[]> {
+  if (statements.length === 0) return [];
+  // No values are passed, so mysql2 leaves `?` in the server's own texts (defaults, comments) alone.
+  const [result] = await connection.query(statements.join(";\n"));
+  return statements.length === 1 ? [result] : (result as unknown[]);
+}
+
+type Row = Record<string, unknown>;
+const rows = (result: unknown): Row[] => (Array.isArray(result) ? (result as Row[]) : []);
+const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+/**
+ * Snapshots of one database, kept in hidden schemas on the same server, restored by putting back only what changed.
+ *
+ * How a restore finds what changed, cheaply and exactly:
+ * - No DDL since the last snapshot/restore of this name (the server's `Com_*` counters say so, and its status was not
+ *   reset): only tables whose `UPDATE_TIME` is at or after that moment (or unknown) can differ; their
+ *   `CHECKSUM TABLE` and `AUTO_INCREMENT` are compared with the snapshot's. `UPDATE_TIME` covers every row change,
+ *   foreign-key cascades included, from any connection; TRUNCATE does not touch it but counts as DDL.
+ * - Otherwise every table's `SHOW CREATE TABLE`, triggers, views, checksums and counters are compared.
+ * Changed tables are emptied and refilled from their copy (`DELETE` + `INSERT ... SELECT`, foreign-key checks off,
+ * their triggers dropped meanwhile so they do not fire), counters set back; dropped or altered tables are recreated
+ * from their original definition; tables and views created since are dropped.
+ */
+export class SnapshotManager {
+  private readonly admin: InternalConnection;
+  private readonly database: string;
+  private readonly context: () => ErrorContext;
+  private readonly snapshots = new Map<string, Snapshot>();
+  private sync: SyncPoint | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(admin: InternalConnection, database: string, context: () => ErrorContext) {
+    this.admin = admin;
+    this.database = database;
+    this.context = context;
+  }
+
+  names(): string[] {
+    return [...this.snapshots.keys()];
+  }
+
+  /** Forget what is known about the live database (after a restart: counters and `UPDATE_TIME`s start over). */
+  invalidate(): void {
+    this.sync = undefined;
+  }
+
+  snapshot(name: string): Promise<SnapshotResult> {
+    if (typeof name !== "string" || !SNAPSHOT_NAME.test(name)) {
+      throw new InvalidOptionError("snapshot(name)", "1-40 letters, digits or _", name);
+    }
+    return this.serialize(`snapshot(${JSON.stringify(name)})`, () => this.take(name));
+  }
+
+  restore(name: string): Promise<RestoreResult> {
+    if (!this.snapshots.has(name)) {
+      const taken = this.names();
+      throw new InvalidOptionError(
+        "restore(name)",
+        `the name of a snapshot taken with snapshot() (taken: ${taken.join(", ") || "none"})`,
+        name,
+        {
+          hint: taken.length === 0 ? "call snapshot() first, e.g. in beforeAll" : undefined,
+        },
+      );
+    }
+    return this.serialize(`restore(${JSON.stringify(name)})`, () => this.putBack(this.snapshots.get(name)!));
+  }
+
+  /** One operation at a time; a failed one leaves no session state or stale knowledge behind. */
+  private serialize<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      try {
+        return await operation();
+      } catch (error) {
+        this.sync = undefined;
+        this.admin.discard();
+        throw this.wrap(what, error);
+      }
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private wrap(what: string, error: unknown): unknown {
+    if (error instanceof InvalidOptionError || error instanceof MySqlQueryError) return error;
+    if (error && typeof error === "object" && "shortMessage" in error) return error; // a connection error, already clear
+    const facts = mysqlErrorFacts(error);
+    const sql = (error as { sql?: unknown }).sql;
+    const why =
+      facts.mysqlCode === "ER_LOCK_WAIT_TIMEOUT"
+        ? `waited ${SNAPSHOT_LOCK_WAIT_SECONDS} s for a lock another connection holds (an open transaction?): commit, roll back or close it first`
+        : `${facts.mysqlCode ?? "error"}: ${facts.sqlMessage}`;
+    return new MySqlQueryError(`${what} on database ${JSON.stringify(this.database)} failed: ${why}`, {
+      ...this.context(),
+      ...facts,
+      ...(typeof sql === "string" ? { sql } : {}),
+      cause: error,
+    });
+  }
+
+  // ---- snapshot ---------------------------------------------------------------------------------------------
+
+  private async take(name: string): Promise<SnapshotResult> {
+    const started = performance.now();
+    const connection = await this.admin.get();
+    const db = this.database;
+    const schema = `${SNAPSHOT_SCHEMA_PREFIX}${name}`;
+    const dbLiteral = connection.escape(db);
+    const [schemaRows, tableRows, columnRows, triggerRows, viewRows] = await batch(connection, [
+      `SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${dbLiteral}`,
+      `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, AUTO_INCREMENT AS ai FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${dbLiteral} ORDER BY TABLE_NAME`,
+      `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, GENERATION_EXPRESSION AS g, EXTRA AS x FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${dbLiteral} ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+      triggersQuery(dbLiteral),
+      viewsQuery(dbLiteral),
+    ]);
+    const charset = rows(schemaRows)[0];
+    if (!charset) {
+      throw new MySqlQueryError(`snapshot(${JSON.stringify(name)}) failed: the database ${JSON.stringify(db)} does not exist`, {
+        ...this.context(),
+      });
+    }
+    const tables: string[] = [];
+    const views: string[] = [];
+    const autoIncrements = new Map<string, number | null>();
+    for (const row of rows(tableRows)) {
+      const table = String(row.name);
+      if (row.type === "VIEW") views.push(table);
+      else if (row.type === "BASE TABLE") {
+        tables.push(table);
+        autoIncrements.set(table, num(row.ai));
+      } else {
+        throw new MySqlQueryError(
+          `snapshot(${JSON.stringify(name)}) cannot copy ${q(table)}: it is a ${String(row.type)}, and snapshots hold base tables and views only`,
+          { ...this.context() },
+        );
+      }
+    }
+    const columns = new Map<string, string[]>(tables.map((t) => [t, []]));
+    for (const row of rows(columnRows)) {
+      if (isGenerated(row)) continue;
+      columns.get(String(row.t))?.push(String(row.c));
+    }
+    const triggers = rows(triggerRows).map((row) => ({ name: String(row.name), table: String(row.t), signature: triggerSignature(row) }));
+    const viewSignatures = new Map(rows(viewRows).map((row) => [String(row.name), viewSignature(row)]));
+
+    const definitions = await batch(connection, [
+      ...tables.map((t) => `SHOW CREATE TABLE ${q(db)}.${q(t)}`),
+      ...views.map((v) => `SHOW CREATE VIEW ${q(db)}.${q(v)}`),
+      ...triggers.map((t) => `SHOW CREATE TRIGGER ${q(db)}.${q(t.name)}`),
+    ]);
+    const tableStates = new Map<string, TableState>();
+    tables.forEach((table, i) => {
+      const createSql = String(rows(definitions[i])[0]?.["Create Table"]);
+      tableStates.set(table, {
+        name: table,
+        createSql,
+        shape: shapeOf(createSql),
+        columns: columns.get(table) ?? [],
+        autoIncrement: autoIncrements.get(table) ?? null,
+        checksum: null,
+        triggers: [],
+      });
+    });
+    const viewStates = new Map<string, ViewState>();
+    views.forEach((view, i) => {
+      const createSql = String(rows(definitions[tables.length + i])[0]?.["Create View"]);
+      viewStates.set(view, { name: view, createSql, signature: viewSignatures.get(view) ?? "" });
+    });
+    triggers.forEach((trigger, i) => {
+      const row = rows(definitions[tables.length + views.length + i])[0] ?? {};
+      tableStates.get(trigger.table)?.triggers.push({
+        ...trigger,
+        createSql: String(row["SQL Original Statement"]),
+        sqlMode: String(row.sql_mode ?? ""),
+      });
+    });
+
+    const copied = await batch(connection, [
+      `DROP DATABASE IF EXISTS ${q(schema)}`,
+      `CREATE DATABASE ${q(schema)} CHARACTER SET ${String(charset.cs)} COLLATE ${String(charset.co)}`,
+      ...tables.map((t) => `CREATE TABLE ${q(schema)}.${q(t)} LIKE ${q(db)}.${q(t)}`),
+      // One transaction: every table is read at the same moment, and the copy costs one commit.
+      "START TRANSACTION WITH CONSISTENT SNAPSHOT",
+      ...tables.map((t) => copyRows(tableStates.get(t)!, `${q(schema)}.${q(t)}`, `${q(db)}.${q(t)}`)),
+      "COMMIT",
+      checksumStatement(db, tables),
+      ...SYNC_STATEMENTS,
+    ]);
+    const checksums = checksumsOf(copied[copied.length - SYNC_STATEMENTS.length - 1], tables.length === 0);
+    for (const table of tableStates.values()) table.checksum = checksums.get(`${db}.${table.name}`) ?? null;
+
+    this.snapshots.set(name, {
+      name,
+      schema,
+      charset: String(charset.cs),
+      collation: String(charset.co),
+      tables: tableStates,
+      views: viewStates,
+    });
+    this.sync = syncPointOf(name, copied.slice(-SYNC_STATEMENTS.length));
+    const result = {
+      name,
+      tables: tables.length,
+      views: views.length,
+      triggers: triggers.length,
+      durationMs: Math.round(performance.now() - started),
+    };
+    debug("mysql", `snapshot ${JSON.stringify(name)} of ${db}: ${result.tables} tables, ${result.views} views in ${result.durationMs} ms`);
+    return result;
+  }
+
+  // ---- restore ----------------------------------------------------------------------------------------------
+
+  private async putBack(snapshot: Snapshot): Promise<RestoreResult> {
+    const started = performance.now();
+    const connection = await this.admin.get();
+    const db = this.database;
+    const dbLiteral = connection.escape(db);
+    const state = await batch(connection, [
+      ...SYNC_STATEMENTS,
+      `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, AUTO_INCREMENT AS ai, UNIX_TIMESTAMP(UPDATE_TIME) AS ut FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${dbLiteral}`,
+    ]);
+    const now = syncPointOf(snapshot.name, state.slice(0, SYNC_STATEMENTS.length));
+    const present = new Map(
+      rows(state[SYNC_STATEMENTS.length]).map((row) => [String(row.name), { type: String(row.type), ai: num(row.ai), ut: num(row.ut) }]),
+    );
+    const plan = emptyPlan();
+    const since = this.sync;
+    const fast = since !== undefined && this.unchangedSince(since, now, snapshot, present);
+
+    if (fast) {
+      const candidates = [...snapshot.tables.values()].filter((table) => {
+        const live = present.get(table.name)!;
+        return live.ut === null || live.ut >= since.second || live.ai !== table.autoIncrement;
+      });
+      const checksums =
+        candidates.length > 0
+          ? checksumsOf(
+              (
+                await batch(connection, [
+                  checksumStatement(
+                    db,
+                    candidates.map((t) => t.name),
+                  ),
+                ])
+              )[0],
+            )
+          : new Map();
+      for (const table of candidates) {
+        plan.checked.push(table.name);
+        const live = present.get(table.name)!;
+        this.planData(plan, table, checksums.get(`${db}.${table.name}`) ?? null, live.ai);
+      }
+    } else {
+      await this.planFull(connection, snapshot, present, plan);
+    }
+
+    const restored = [...new Set([...plan.recreate.map((t) => t.name), ...plan.refill.map((t) => t.name)])].sort();
+    const changes = restored.length + plan.autoIncrement.size + plan.dropTables.length + plan.dropViews.length + plan.createViews.length;
+    const touchedTriggers = plan.dropTriggers.length + plan.createTriggers.length;
+    if (changes + touchedTriggers === 0 && !plan.createDatabase) {
+      // Nothing to put back: the state read at the start is the new sync point (no write happened since).
+      this.sync = now;
+    } else {
+      const applied = await batch(connection, [
+        ...this.applyStatements(snapshot, plan),
+        ...(plan.createViews.length ? [] : SYNC_STATEMENTS),
+      ]);
+      if (plan.createViews.length > 0) {
+        await createViews(connection, plan.createViews);
+        this.sync = syncPointOf(snapshot.name, await batch(connection, SYNC_STATEMENTS));
+      } else {
+        this.sync = syncPointOf(snapshot.name, applied.slice(-SYNC_STATEMENTS.length));
+      }
+    }
+    const result: RestoreResult = {
+      name: snapshot.name,
+      mode: fast ? "fast" : "full",
+      checked: plan.checked.sort(),
+      restored,
+      dropped: plan.dropped.sort(),
+      durationMs: Math.round(performance.now() - started),
+    };
+    debug(
+      "mysql",
+      `restore ${JSON.stringify(snapshot.name)} (${result.mode}): checked ${result.checked.length}, restored [${restored.join(", ")}], dropped [${result.dropped.join(", ")}] in ${result.durationMs} ms`,
+    );
+    return result;
+  }
+
+  /** True when nothing but row changes can have happened since `since`, so `UPDATE_TIME` tells which tables to check. */
+  private unchangedSince(since: SyncPoint, now: SyncPoint, snapshot: Snapshot, present: Map<string, { type: string }>): boolean {
+    if (since.snapshot !== snapshot.name) return false;
+    if (since.ddl === undefined || now.ddl === undefined || since.ddl !== now.ddl) return false;
+    // A restart or FLUSH STATUS resets the counters (and a restart UPDATE_TIME): the counters prove nothing then.
+    if (since.flushEpoch === undefined || now.flushEpoch === undefined || Math.abs(since.flushEpoch - now.flushEpoch) > 2) return false;
+    if (present.size !== snapshot.tables.size + snapshot.views.size) return false;
+    for (const [name, live] of present) {
+      const expected = snapshot.tables.has(name) ? "BASE TABLE" : snapshot.views.has(name) ? "VIEW" : undefined;
+      if (live.type !== expected) return false;
+    }
+    return true;
+  }
+
+  /** Data-only differences of a table whose definition matches: refill when the rows differ, reset the counter. */
+  private planData(plan: Plan, table: TableState, checksum: string | null, autoIncrement: number | null): void {
+    if (checksum !== table.checksum) plan.refill.push(table);
+    if (autoIncrement !== table.autoIncrement && table.autoIncrement !== null) plan.autoIncrement.set(table.name, table.autoIncrement);
+  }
+
+  /** Compares everything: the database, each table's definition and triggers, views, checksums and counters. */
+  private async planFull(
+    connection: mysql.Connection,
+    snapshot: Snapshot,
+    present: Map<string, { type: string; ai: number | null }>,
+    plan: Plan,
+  ): Promise<void> {
+    const db = this.database;
+    const dbLiteral = connection.escape(db);
+    const common = [...snapshot.tables.values()].filter((t) => present.get(t.name)?.type === "BASE TABLE");
+    const state = await batch(connection, [
+      `SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${dbLiteral}`,
+      triggersQuery(dbLiteral),
+      viewsQuery(dbLiteral),
+      ...common.map((t) => `SHOW CREATE TABLE ${q(db)}.${q(t.name)}`),
+      ...(common.length > 0
+        ? [
+            checksumStatement(
+              db,
+              common.map((t) => t.name),
+            ),
+          ]
+        : []),
+    ]);
+    plan.createDatabase = Number(rows(state[0])[0]?.n ?? 0) === 0;
+    const liveTriggers = rows(state[1]).map((row) => ({ name: String(row.name), table: String(row.t), signature: triggerSignature(row) }));
+    const liveViews = new Map(rows(state[2]).map((row) => [String(row.name), viewSignature(row)]));
+    const shapes = new Map(common.map((t, i) => [t.name, shapeOf(String(rows(state[3 + i])[0]?.["Create Table"]))]));
+    const checksums = common.length > 0 ? checksumsOf(state[3 + common.length]) : new Map<string, string | null>();
+
+    for (const [name, live] of present) {
+      const wanted = snapshot.tables.has(name) ? "BASE TABLE" : snapshot.views.has(name) ? "VIEW" : undefined;
+      if (live.type === wanted) continue;
+      if (live.type === "VIEW") plan.dropViews.push(name);
+      else plan.dropTables.push(name);
+      if (wanted === undefined) plan.dropped.push(name);
+    }
+    const recreated = new Set<string>();
+    for (const table of snapshot.tables.values()) {
+      const shape = shapes.get(table.name);
+      if (shape === undefined || shape !== table.shape) {
+        if (shape !== undefined) plan.dropTables.push(table.name);
+        plan.recreate.push(table);
+        recreated.add(table.name);
+        plan.createTriggers.push(...table.triggers);
+        continue;
+      }
+      plan.checked.push(table.name);
+      this.planData(plan, table, checksums.get(`${db}.${table.name}`) ?? null, present.get(table.name)?.ai ?? null);
+      const live = liveTriggers.filter((t) => t.table === table.name);
+      if (live.map((t) => t.signature).join("\n") !== table.triggers.map((t) => t.signature).join("\n")) {
+        plan.dropTriggers.push(...live.map((t) => t.name).filter((n) => !plan.dropTriggers.includes(n)));
+        plan.createTriggers.push(...table.triggers);
+      }
+    }
+    // Triggers on tables that are not in the snapshot go with those tables; others left over are dropped.
+    for (const trigger of liveTriggers) {
+      if (!snapshot.tables.has(trigger.table) && !plan.dropTables.includes(trigger.table)) plan.dropTriggers.push(trigger.name);
+    }
+    for (const view of snapshot.views.values()) {
+      const live = liveViews.get(view.name);
+      if (live === view.signature && present.get(view.name)?.type === "VIEW") continue;
+      if (live !== undefined && !plan.dropViews.includes(view.name)) plan.dropViews.push(view.name);
+      plan.createViews.push(view);
+    }
+  }
+
+  /** The statements that carry out a plan, in an order foreign keys, triggers and views allow. */
+  private applyStatements(snapshot: Snapshot, plan: Plan): string[] {
+    const db = this.database;
+    const from = (t: TableState) => `${q(snapshot.schema)}.${q(t.name)}`;
+    const into = (t: TableState) => `${q(db)}.${q(t.name)}`;
+    // Refilling a table fires its triggers: drop them for the refill and create them again after.
+    const refillTriggers = plan.refill.flatMap((t) => t.triggers).filter((t) => !plan.createTriggers.includes(t));
+    const dropTriggers = [...new Set([...plan.dropTriggers, ...refillTriggers.map((t) => t.name)])];
+    const createTriggers = [...plan.createTriggers, ...refillTriggers];
+    const statements = ["SET SESSION foreign_key_checks = 0, unique_checks = 0"];
+    if (plan.createDatabase)
+      statements.push(`CREATE DATABASE IF NOT EXISTS ${q(db)} CHARACTER SET ${snapshot.charset} COLLATE ${snapshot.collation}`);
+    // SHOW CREATE texts name their table (and referenced tables) without the database.
+    statements.push(`USE ${q(db)}`);
+    statements.push(...plan.dropViews.map((v) => `DROP VIEW IF EXISTS ${q(db)}.${q(v)}`));
+    statements.push(...plan.dropTables.map((t) => `DROP TABLE IF EXISTS ${q(db)}.${q(t)}`));
+    statements.push(...dropTriggers.map((t) => `DROP TRIGGER IF EXISTS ${q(db)}.${q(t)}`));
+    statements.push(...plan.recreate.map((t) => t.createSql));
+    const rowsToCopy = [...plan.refill, ...plan.recreate];
+    if (rowsToCopy.length > 0) {
+      statements.push("START TRANSACTION");
+      statements.push(...plan.refill.map((t) => `DELETE FROM ${into(t)}`));
+      statements.push(...rowsToCopy.map((t) => copyRows(t, into(t), from(t))));
+      statements.push("COMMIT");
+    }
+    for (const [table, value] of plan.autoIncrement) statements.push(`ALTER TABLE ${q(db)}.${q(table)} AUTO_INCREMENT = ${value}`);
+    for (const trigger of createTriggers) {
+      statements.push(`SET SESSION sql_mode = ${sqlString(trigger.sqlMode)}`, trigger.createSql);
+    }
+    if (createTriggers.length > 0) statements.push("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+    statements.push("SET SESSION foreign_key_checks = 1, unique_checks = 1");
+    return statements;
+  }
+}
+
+interface Plan {
+  createDatabase: boolean;
+  checked: string[];
+  dropped: string[];
+  dropTables: string[];
+  dropViews: string[];
+  dropTriggers: string[];
+  recreate: TableState[];
+  refill: TableState[];
+  autoIncrement: Map<string, number>;
+  createTriggers: TriggerState[];
+  createViews: ViewState[];
+}
+
+function emptyPlan(): Plan {
+  return {
+    createDatabase: false,
+    checked: [],
+    dropped: [],
+    dropTables: [],
+    dropViews: [],
+    dropTriggers: [],
+    recreate: [],
+    refill: [],
+    autoIncrement: new Map(),
+    createTriggers: [],
+    createViews: [],
+  };
+}
+
+/** Views may use views: create them in passes until all exist or a pass makes no progress (then its error stands). */
+async function createViews(connection: mysql.Connection, views: readonly ViewState[]): Promise<void> {
+  let pending = [...views];
+  while (pending.length > 0) {
+    const failed: { view: ViewState; error: unknown }[] = [];
+    for (const view of pending) {
+      await connection.query(view.createSql).catch((error: unknown) => failed.push({ view, error }));
+    }
+    if (failed.length === pending.length) throw failed[0]!.error;
+    pending = failed.map((f) => f.view);
+  }
+}
+
+function copyRows(table: TableState, into: string, from: string): string {
+  const columns = table.columns.map(q).join(", ");
+  return `INSERT INTO ${into} (${columns}) SELECT ${columns} FROM ${from}`;
+}
+
+function checksumStatement(db: string, tables: readonly string[]): string {
+  return tables.length === 0 ? "SELECT 1" : `CHECKSUM TABLE ${tables.map((t) => `${q(db)}.${q(t)}`).join(", ")}`;
+}
+
+/** `db.table` → checksum (as text: it is an unsigned 32-bit sum, compared, never computed with). */
+function checksumsOf(result: unknown, none = false): Map<string, string | null> {
+  if (none) return new Map();
+  return new Map(rows(result).map((row) => [String(row.Table), row.Checksum === null ? null : String(row.Checksum)]));
+}
+
+function syncPointOf(snapshot: string, results: readonly unknown[]): SyncPoint {
+  const status = new Map(rows(results[0]).map((row) => [String(row.Variable_name), Number(row.Value)]));
+  const second = Number(rows(results[1])[0]?.now);
+  // A server that hides its status (some MySQL 5.7 setups without performance_schema) just gets full restores.
+  const known = DDL_COUNTERS.every((name) => status.has(name)) && status.has("Uptime_since_flush_status");
+  return {
+    snapshot,
+    second,
+    ddl: known ? DDL_COUNTERS.reduce((sum, name) => sum + (status.get(name) ?? 0), 0) : undefined,
+    flushEpoch: known ? second - status.get("Uptime_since_flush_status")! : undefined,
+  };
+}
+
+/** The definition without its volatile `AUTO_INCREMENT=n` table option. */
+function shapeOf(createSql: string): string {
+  return createSql.replace(/\s+AUTO_INCREMENT=\d+/, "");
+}
+
+/** MySQL 5.7/8 mark generated columns in EXTRA and GENERATION_EXPRESSION; MariaDB fills GENERATION_EXPRESSION. */
+function isGenerated(row: Row): boolean {
+  const expression = row.g === null || row.g === undefined ? "" : String(row.g);
+  return expression !== "" || /\b(VIRTUAL|STORED|PERSISTENT)\b/i.test(String(row.x ?? ""));
+}
+
+function triggersQuery(dbLiteral: string): string {
+  return (
+    "SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS t, ACTION_TIMING AS timing, EVENT_MANIPULATION AS event, " +
+    "ACTION_ORDER AS ord, SQL_MODE AS mode, DEFINER AS definer, ACTION_STATEMENT AS body " +
+    `FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ${dbLiteral} ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER`
+  );
+}
+
+function triggerSignature(row: Row): string {
+  return JSON.stringify([row.name, row.t, row.timing, row.event, row.ord, row.mode, row.definer, row.body]);
+}
+
+function viewsQuery(dbLiteral: string): string {
+  return (
+    "SELECT TABLE_NAME AS name, VIEW_DEFINITION AS def, CHECK_OPTION AS chk, DEFINER AS definer, SECURITY_TYPE AS security " +
+    `FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ${dbLiteral}`
+  );
+}
+
+function viewSignature(row: Row): string {
+  return JSON.stringify([row.def, row.chk, row.definer, row.security]);
+}
+
+function sqlString(value: string): string {
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+}
