@@ -67,9 +67,18 @@ The engine is found as for tests: DOCKER_HOST, the docker context, then the usua
   },
 };
 
+/** Long generated image tags would push every other column off screen; `--json` has them whole. */
+const MAX_CELL = 40;
+
 function resourceRow(r: OwnedResource, now: number): string[] {
-  const id = r.kind === "volume" ? r.id : shortId(r.id.replace(/^sha256:/, ""));
-  return [r.kind, id, r.kind === "volume" ? "" : r.name, r.image ?? "", r.state, formatAge(r.createdMs, now), isKept(r) ? "kept" : ""];
+  // Volumes have names, not ids, but anonymous ones are named by 64 hex digits.
+  const id = r.kind === "volume" && !/^[0-9a-f]{64}$/.test(r.id) ? clip(r.id) : shortId(r.id.replace(/^sha256:/, ""));
+  const name = r.kind === "volume" ? "" : r.name;
+  return [r.kind, id, clip(name), clip(r.image ?? ""), r.state, formatAge(r.createdMs, now), isKept(r) ? "kept" : ""];
+}
+
+function clip(text: string): string {
+  return text.length > MAX_CELL ? `${text.slice(0, MAX_CELL - 1)}…` : text;
 }
 
 function toJson(session: SessionView) {

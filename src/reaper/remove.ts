@@ -57,7 +57,8 @@ export async function removeOne(engine: Engine, resource: { kind: ResourceKind; 
 
 /** `container 3f2a9c1b7d10 (busybox:latest)`, `network 9a1b2c3d4e5f (throwaway-net-1)`. */
 export function describeResource(resource: Pick<OwnedResource, "kind" | "id" | "name" | "image">): string {
-  const id = resource.kind === "volume" ? resource.id : shortId(resource.id.replace(/^sha256:/, ""));
+  const named = resource.kind === "volume" && !/^[0-9a-f]{64}$/.test(resource.id);
+  const id = named ? resource.id : shortId(resource.id.replace(/^sha256:/, ""));
   const about = [resource.kind === "volume" ? "" : resource.name, resource.image].filter(Boolean).join(", ");
   return `${resource.kind} ${id}${about ? ` (${about})` : ""}`;
 }
