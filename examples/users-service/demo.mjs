@@ -157,13 +157,14 @@ async function main() {
   line(green("✓"), `mysql ready on ${mysql.result.getHost()}:${mysql.result.getMappedPort(3306)}`, mysql.ms);
 
   const users = await step("starting users-service", () =>
-    example.definitions.usersService(network.result).withBuiltImage(image.result).start(),
+    example.definitions.usersService(network.result, mysql.result).withBuiltImage(image.result).start(),
   );
   started.push({ name: "users-service", handle: users.result });
   const baseUrl = users.result.getBaseUrl();
   line(green("✓"), `users-service ready at ${baseUrl}`, users.ms);
 
-  const user = { email: `ada.${Date.now().toString(36)}@example.com`, name: "Ada Lovelace", pwd: "analytical-engine" };
+  // A fresh MySQL every run, so a fixed email never collides.
+  const user = { email: "ada@example.com", name: "Ada Lovelace", pwd: "analytical-engine" };
   const created = await http(baseUrl, "POST", "/users", user);
   expectStatus(created, 201, "POST /users");
   line(bold("→"), `POST /users ${created.status} ${created.text}`, created.ms);
@@ -180,6 +181,11 @@ async function main() {
   const wrong = await http(baseUrl, "POST", "/login", { email: user.email, password: "not-the-password" });
   expectStatus(wrong, 401, "POST /login with a wrong password");
   line(bold("→"), `POST /login (wrong password) ${wrong.status} ${wrong.json?.message ?? ""}`, wrong.ms);
+
+  // What MySQL holds, asked through the MySQL container: the row, with the password only as a salted hash.
+  const rows = await mysql.result.executeQuery("SELECT email, name, user_id, encrypted_pwd FROM users");
+  const hashes = rows.map((row) => `${row.email} ${String(row.encrypted_pwd).split("$").slice(0, 4).join("$")}$…`);
+  line(bold("→"), `MySQL users_service.users: ${rows.length} row(s): ${hashes.join(", ")}`);
 
   await tearDown();
 

@@ -3,7 +3,7 @@
 
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { GenericContainer, type StartedContainer } from "throwaway";
+import { MySqlContainer, type StartedMySqlContainer } from "throwaway/mysql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "./src/app.js";
 import { readConfig } from "./src/config.js";
@@ -14,16 +14,17 @@ const NOW = Date.parse("2026-01-02T03:04:05.000Z");
 const SECRET = "service-test-secret-of-32-characters-or-more";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-let mysql: StartedContainer;
+let mysql: StartedMySqlContainer;
 let store: MySqlUserStore;
 let server: Server;
 let baseUrl: string;
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  mysql = await new GenericContainer("mysql:5.7").withEnvironment({ MYSQL_ALLOW_EMPTY_PASSWORD: "true" }).withExposedPorts(3306).start();
+  // Root with an empty password, as the course ran MySQL; the service creates its database itself.
+  mysql = await new MySqlContainer("mysql:5.7").withUsername("root").withRootPassword("").start();
   const config = readConfig(
-    { DB_HOST: mysql.getHost(), DB_PORT: String(mysql.getMappedPort(3306)), TOKEN_SECRET: SECRET, GREETING_MESSAGE: "Hello from the test" },
+    { DB_HOST: mysql.getHost(), DB_PORT: String(mysql.getPort()), TOKEN_SECRET: SECRET, GREETING_MESSAGE: "Hello from the test" },
     () => "unused",
   );
   store = await MySqlUserStore.connect(config.db);
@@ -245,7 +246,7 @@ describe("users-service HTTP API", () => {
   });
 
   it("answers 503 on /health_check and 500 elsewhere when the database is gone, logging the cause", async () => {
-    const config = readConfig({ DB_HOST: mysql.getHost(), DB_PORT: String(mysql.getMappedPort(3306)), TOKEN_SECRET: SECRET }, () => "x");
+    const config = readConfig({ DB_HOST: mysql.getHost(), DB_PORT: String(mysql.getPort()), TOKEN_SECRET: SECRET }, () => "x");
     const closedStore = await MySqlUserStore.connect(config.db);
     await closedStore.close();
     const lines: string[] = [];

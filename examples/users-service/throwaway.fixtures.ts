@@ -10,7 +10,8 @@
  *   takes no arguments and resolves to an object of started resources plus `stop()` (and `Symbol.asyncDispose`).
  *   If a start fails, what was already started is stopped before the error is thrown, so nothing is left behind.
  */
-import { GenericContainer, Network, type StartedContainer, type StartedNetwork } from "throwaway";
+import { Network, type StartedNetwork } from "throwaway";
+import { MySqlContainer, type StartedMySqlContainer } from "throwaway/mysql";
 import { type StartedUsersServiceContainer, UsersServiceContainer } from "./users-service-container.js";
 
 /** The network alias the service reaches MySQL by. */
@@ -18,18 +19,22 @@ export const MYSQL_ALIAS = "mysql";
 
 export const definitions = {
   network: () => new Network(),
+  // As in the course: root with an empty password. The database is the service's, so the container's helpers
+  // (`executeQuery`, `getConnectionUri`) look at the same tables the service writes.
   mysql: (network: StartedNetwork) =>
-    new GenericContainer("mysql:5.7")
-      .withEnvironment({ MYSQL_ALLOW_EMPTY_PASSWORD: "true" })
-      .withExposedPorts(3306)
+    new MySqlContainer("mysql:5.7")
+      .withUsername("root")
+      .withRootPassword("")
+      .withDatabase("users_service")
       .withNetwork(network)
       .withNetworkAliases(MYSQL_ALIAS),
-  usersService: (network: StartedNetwork) => new UsersServiceContainer().withNetwork(network).withDatabase({ host: MYSQL_ALIAS }),
+  usersService: (network: StartedNetwork, mysql: StartedMySqlContainer) =>
+    new UsersServiceContainer().withNetwork(network).withMySql(mysql, MYSQL_ALIAS),
 } as const;
 
 export interface UsersEnvironment extends AsyncDisposable {
   network: StartedNetwork;
-  mysql: StartedContainer;
+  mysql: StartedMySqlContainer;
   usersService: StartedUsersServiceContainer;
   /** Stops the service, then MySQL, then the network. Idempotent. */
   stop(): Promise<void>;
@@ -54,7 +59,7 @@ export default async function up(): Promise<UsersEnvironment> {
     started.push(network);
     const mysql = await definitions.mysql(network).start();
     started.push(mysql);
-    const usersService = await definitions.usersService(network).start();
+    const usersService = await definitions.usersService(network, mysql).start();
     started.push(usersService);
     return { network, mysql, usersService, stop: stopAll, [Symbol.asyncDispose]: stopAll };
   } catch (error) {

@@ -4,7 +4,7 @@
  * ```ts
  * await using network = await new Network().start();
  * await using mysql = await new MySqlContainer("mysql:5.7").withNetwork(network).withNetworkAliases("mysql").start();
- * await using users = await new UsersServiceContainer().withNetwork(network).start();
+ * await using users = await new UsersServiceContainer().withNetwork(network).withMySql(mysql).start();
  * await fetch(`${users.getBaseUrl()}/users`);
  * ```
  *
@@ -12,7 +12,16 @@
  * unchanged service is not rebuilt), then starts it like any `GenericContainer` and waits until `/health_check`
  * answers 200, which the service only does once MySQL answers too.
  */
-import { type BuiltImage, GenericContainer, type ProgressListener, StartedContainer, type StartOptions, Wait } from "throwaway";
+import {
+  type BuiltImage,
+  GenericContainer,
+  InvalidOptionError,
+  type ProgressListener,
+  StartedContainer,
+  type StartOptions,
+  Wait,
+} from "throwaway";
+import type { StartedMySqlContainer } from "throwaway/mysql";
 import { type BundleResult, bundleUsersService, EXAMPLE_DIR } from "./bundle.js";
 
 /** The port the service listens on in the container. */
@@ -99,6 +108,33 @@ export class UsersServiceContainer extends GenericContainer {
     if (database.password !== undefined) env.DB_PASSWORD = database.password;
     if (database.database !== undefined) env.DB_NAME = database.database;
     return this.withEnvironment(env);
+  }
+
+  /**
+   * Points the service at a started MySqlContainer on a shared network: reached by `alias` (one of its
+   * `withNetworkAliases`, default `mysql`) on port 3306, as its configured user, in its database.
+   */
+  withMySql(mysql: StartedMySqlContainer, alias = "mysql"): this {
+    const aliases = Object.values(mysql.getInspectResult().NetworkSettings.Networks ?? {}).flatMap((n) => n.Aliases ?? []);
+    if (!aliases.includes(alias)) {
+      // Docker also lists the short container id as an alias; only the user's own are worth suggesting.
+      const own = aliases.filter((a) => !mysql.getId().startsWith(a));
+      throw new InvalidOptionError(
+        "withMySql(mysql, alias)",
+        `a network alias of the MySQL container (${own.join(", ") || "it has none"})`,
+        alias,
+        {
+          hint: "start MySQL with withNetwork(network).withNetworkAliases(alias), and this container withNetwork(network)",
+        },
+      );
+    }
+    return this.withDatabase({
+      host: alias,
+      port: 3306,
+      user: mysql.getUsername(),
+      password: mysql.getUserPassword(),
+      database: mysql.getDatabase(),
+    });
   }
 
   /** `TOKEN_SECRET`: the HMAC key for login tokens, at least 32 characters. Default: random per container start. */

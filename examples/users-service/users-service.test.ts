@@ -1,6 +1,7 @@
 // The flagship example: the users-service built from its Dockerfile, next to MySQL 5.7 on a private network, tested
 // over HTTP through the mapped port, with MySQL's rows checked inside the MySQL container.
-import { GenericContainer, getEngine, Network, type StartedContainer, type StartedNetwork } from "throwaway";
+import { getEngine, InvalidOptionError, Network, type StartedNetwork } from "throwaway";
+import { MySqlContainer, type StartedMySqlContainer } from "throwaway/mysql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyToken } from "./src/token.js";
 import up from "./throwaway.fixtures.js";
@@ -10,21 +11,22 @@ const SECRET = "flagship-test-secret-at-least-32-characters";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 let network: StartedNetwork;
-let mysql: StartedContainer;
+let mysql: StartedMySqlContainer;
 let users: StartedUsersServiceContainer;
 
 beforeAll(async () => {
   network = await new Network().start();
   // As in the course: MySQL 5.7 with an empty root password, reachable on the network as `mysql`.
-  mysql = await new GenericContainer("mysql:5.7")
-    .withEnvironment({ MYSQL_ALLOW_EMPTY_PASSWORD: "true" })
-    .withExposedPorts(3306)
+  mysql = await new MySqlContainer("mysql:5.7")
+    .withUsername("root")
+    .withRootPassword("")
+    .withDatabase("users_service")
     .withNetwork(network)
     .withNetworkAliases("mysql")
     .start();
   users = await new UsersServiceContainer()
     .withNetwork(network)
-    .withDatabase({ host: "mysql" })
+    .withMySql(mysql, "mysql")
     .withTokenSecret(SECRET)
     .withGreeting("Welcome to the throwaway example.")
     .start();
@@ -51,22 +53,16 @@ async function call(method: string, path: string, body?: unknown) {
   return { status: response.status, headers: response.headers, text, json };
 }
 
-/** `users` as MySQL has them, read with MySQL's own client inside its container. */
-async function mysqlRows(): Promise<string[][]> {
-  const result = await mysql.exec([
-    "mysql",
-    "-uroot",
-    "--batch",
-    "--skip-column-names",
-    "users_service",
-    "-e",
-    "SELECT email, name, user_id, encrypted_pwd FROM users ORDER BY id",
-  ]);
-  expect(result).toMatchObject({ exitCode: 0, stderr: "" });
-  return result.stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => line.split("\t"));
+interface UserRow {
+  email: string;
+  name: string;
+  user_id: string;
+  encrypted_pwd: string;
+}
+
+/** `users` as MySQL has them, asked through the MySQL container (as root, in `users_service`). */
+function mysqlRows(): Promise<UserRow[]> {
+  return mysql.executeQuery<UserRow>("SELECT email, name, user_id, encrypted_pwd FROM users ORDER BY id");
 }
 
 describe("users-service in its container, next to MySQL", () => {
@@ -121,8 +117,26 @@ describe("users-service in its container, next to MySQL", () => {
     expect(login.json).toMatchObject({ token, userId });
 
     const rows = await mysqlRows();
-    expect(rows).toEqual([["grace@example.com", "Grace Hopper", userId, expect.stringMatching(/^scrypt\$16384\$8\$1\$\S+\$\S+$/)]]);
-    expect(rows[0]!.join(" ")).not.toContain("cobol-1959");
+    expect(rows).toEqual([
+      {
+        email: "grace@example.com",
+        name: "Grace Hopper",
+        user_id: userId,
+        encrypted_pwd: expect.stringMatching(/^scrypt\$16384\$8\$1\$\S+\$\S+$/),
+      },
+    ]);
+    expect(JSON.stringify(rows)).not.toContain("cobol-1959");
+    // The same row through MySQL's own client inside its container, as an operator would look.
+    const cli = await mysql.exec([
+      "mysql",
+      "-uroot",
+      "--batch",
+      "--skip-column-names",
+      "users_service",
+      "-e",
+      "SELECT email, name FROM users",
+    ]);
+    expect(cli).toMatchObject({ exitCode: 0, stdout: "grace@example.com\tGrace Hopper\n" });
   });
 
   it("answers every error status with a JSON error", async () => {
@@ -160,7 +174,7 @@ describe("users-service in its container, next to MySQL", () => {
     expect(wrongMethod.headers.get("allow")).toBe("GET, POST");
 
     // Nothing of the failed requests reached MySQL.
-    expect((await mysqlRows()).map((row) => row[0])).toEqual(["grace@example.com"]);
+    expect((await mysqlRows()).map((row) => row.email)).toEqual(["grace@example.com"]);
   });
 
   it("keeps its data across a restart of the service container", async () => {
@@ -186,7 +200,7 @@ describe("users-service in its container, next to MySQL", () => {
   });
 
   it("shuts down gracefully on SIGTERM (exit code 0, pool closed)", async () => {
-    const second = await new UsersServiceContainer().withNetwork(network).withTokenSecret(SECRET).start();
+    const second = await new UsersServiceContainer().withNetwork(network).withMySql(mysql).withTokenSecret(SECRET).start();
     expect((await fetch(`${second.getBaseUrl()}/users`)).status).toBe(200);
     const stopped = await second.stop({ timeout: 10, remove: false });
     try {
@@ -198,6 +212,22 @@ describe("users-service in its container, next to MySQL", () => {
     } finally {
       await stopped.remove();
     }
+  });
+});
+
+describe("UsersServiceContainer.withMySql", () => {
+  it("refuses an alias the MySQL container does not have, naming the ones it has", () => {
+    const error = (() => {
+      try {
+        new UsersServiceContainer().withMySql(mysql, "db");
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect((error as InvalidOptionError).shortMessage).toBe(
+      'Expected `withMySql(mysql, alias)` to be a network alias of the MySQL container (mysql), got `"db"` (string): start MySQL with withNetwork(network).withNetworkAliases(alias), and this container withNetwork(network)',
+    );
   });
 });
 
