@@ -24,7 +24,7 @@ export interface PushResult {
   digest: string | undefined;
 }
 
-const DENIED = /unauthorized|denied|authentication required|forbidden|\b401\b|\b403\b/i;
+const DENIED = /unauthorized|denied|authentication required|no basic auth credentials|forbidden|\b401\b|\b403\b/i;
 const UNREACHABLE =
   /no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout|server gave HTTP response to HTTPS client/i;
 const NO_LOCAL = /does not exist locally|no such image|An image does not exist/i;
