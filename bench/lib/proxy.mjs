@@ -102,18 +102,32 @@ export class RequestParser {
   }
 }
 
+/** Path segments right under a collection that name an operation, not an object. */
+const COLLECTION_OPERATIONS = new Set(["create", "json", "prune", "search", "load", "get"]);
+
 /**
  * `/v1.41/containers/4f1c.../start?x=1` -> `POST /containers/{id}/start`: ids and API versions vary, the kind of
- * call does not.
+ * call does not. `/containers/create` and `/containers/json` stay as they are.
  * @param {string} method
  * @param {string} path
  */
 export function callKind(method, path) {
-  const bare = path.split("?")[0].replace(/^\/v\d+(\.\d+)?/, "");
-  const kind = bare
-    .replace(/\/(containers|exec|networks|volumes)\/[^/]+/, "/$1/{id}")
-    .replace(/\/images\/.+?(\/json|\/tag|\/push|$)/, "/images/{ref}$1");
-  return `${method} ${kind}`;
+  const segments = path
+    .split("?")[0]
+    .replace(/^\/v\d+(\.\d+)?(?=\/)/, "")
+    .split("/");
+  const collection = segments[1];
+  if (segments.length > 2 && !COLLECTION_OPERATIONS.has(segments[2])) {
+    if (["containers", "exec", "networks", "volumes", "plugins", "secrets", "configs", "services", "tasks", "nodes"].includes(collection)) {
+      segments[2] = "{id}";
+    } else if (collection === "images") {
+      // Image references contain slashes (`library/busybox:latest`): everything up to a known trailing action.
+      const last = segments[segments.length - 1];
+      const action = segments.length > 3 && ["json", "tag", "push", "history", "get"].includes(last) ? [last] : [];
+      segments.splice(2, segments.length - 2, "{ref}", ...action);
+    }
+  }
+  return `${method} ${segments.join("/")}`;
 }
 
 /**
@@ -125,8 +139,10 @@ export async function startCountingProxy(socketPath, upstreamPath) {
   /** @type {{ method: string, path: string, kind: string, at: number }[]} */
   const requests = [];
   const sockets = new Set();
-  const server = createServer((client) => {
-    const upstream = connect(upstreamPath);
+  // Half-open on both legs: a client that hijacks the connection (docker exec, attach) shuts its write side when it
+  // has no more input, and must still receive the output that follows.
+  const server = createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connect({ path: upstreamPath, allowHalfOpen: true });
     sockets.add(client);
     sockets.add(upstream);
     const parser = new RequestParser(({ method, path }) => {

@@ -61,21 +61,25 @@ export function resultsSection(results) {
   ].join("\n");
 }
 
-/** @returns {string[]} the files written */
-export function writeReadme(results) {
+/**
+ * @param {object} results
+ * @param {{ readmePath?: string, svgPath?: string }} [paths] default: bench/README.md and bench/results/ratios.svg
+ * @returns {string[]} the files written
+ */
+export function writeReadme(results, { readmePath = README, svgPath = SVG } = {}) {
   const lines = tableLines(results);
   const when = results.startedAt.slice(0, 10);
   writeFileSync(
-    SVG,
+    svgPath,
     ratioChart(lines, {
       title: "throwaway vs testcontainers and the docker CLI (ratio of medians, log scale)",
       subtitle: `${results.mode} run ${results.runId}, ${when}: ${results.machine.cores} cores, Docker ${results.machine.docker.server}, Node ${results.versions.node}; testcontainers ${results.versions.testcontainers}`,
     }),
   );
-  const readme = readFileSync(README, "utf8");
+  const readme = readFileSync(readmePath, "utf8");
   const start = readme.indexOf(START.slice(0, 30));
   const end = readme.indexOf(END);
-  if (start < 0 || end < 0) throw new Error(`bench/README.md has no results markers (${START.slice(0, 30)}... ${END})`);
-  writeFileSync(README, `${readme.slice(0, start)}${resultsSection(results)}${readme.slice(end + END.length)}`);
-  return ["bench/README.md", "bench/results/ratios.svg"];
+  if (start < 0 || end < 0) throw new Error(`${readmePath} has no results markers: put \`${START}\` and \`${END}\` where the results go`);
+  writeFileSync(readmePath, `${readme.slice(0, start)}${resultsSection(results)}${readme.slice(end + END.length)}`);
+  return [readmePath, svgPath];
 }

@@ -128,10 +128,12 @@ export async function mysql(side) {
       values.snapshot = performance.now() - s0;
       await query(mysql2, endpoint, "DELETE FROM bench_rows");
       const r0 = performance.now();
-      await handle.restore("bench");
+      const restored = await handle.restore("bench");
       const { failures: afterRestore } = await retryUntil(() => selectOne(mysql2, handle), "SELECT 1 after restore");
       values.restore = performance.now() - r0;
       info.failedQueriesAfterRestore = afterRestore;
+      if (restored && typeof restored === "object")
+        info.restore = { mode: restored.mode, restored: restored.restored, dropped: restored.dropped };
       const [row] = await query(mysql2, endpoint, "SELECT COUNT(*) AS n FROM bench_rows");
       if (Number(row?.n) !== 3) throw new Error(`restore() left ${row?.n} rows in bench_rows, expected the 3 of the snapshot`);
     } else if (side.name === "throwaway") {
