@@ -47,7 +47,31 @@ export async function runFixtureProject(options: { pool: "forks" | "threads"; fi
     FIXTURE_RUN_ID: runId,
     FIXTURE_REPORT: join(dir, "report.jsonl"),
   });
-  const since = Math.floor(Date.now() / 1000) - 1;
+  const filter = `label=${RUN_LABEL}=${runId}`;
+  // Watch the engine from before the run, live: `docker events --since` alone would read the engine's short replay
+  // buffer afterwards, which other users of a shared engine can push our events out of.
+  const watcher = spawn(
+    "docker",
+    [
+      "events",
+      "--since",
+      String(Math.floor(Date.now() / 1000) - 1),
+      "--filter",
+      "type=container",
+      "--filter",
+      "event=create",
+      "--filter",
+      filter,
+      "--format",
+      "{{json .Actor.Attributes}}",
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let events = "";
+  watcher.stdout.on("data", (chunk: Buffer) => {
+    events += chunk.toString();
+  });
+  const watcherClosed = new Promise((resolve) => watcher.once("close", resolve));
   try {
     const child = spawn(
       process.execPath,
@@ -74,24 +98,9 @@ export async function runFixtureProject(options: { pool: "forks" | "threads"; fi
       child.once("error", reject);
       child.once("close", resolve);
     });
-    const until = Math.floor(Date.now() / 1000) + 1;
-    const filter = `label=${RUN_LABEL}=${runId}`;
-    const events = await run("docker", [
-      "events",
-      "--since",
-      String(since),
-      "--until",
-      String(until),
-      "--filter",
-      "type=container",
-      "--filter",
-      "event=create",
-      "--filter",
-      filter,
-      "--format",
-      "{{json .Actor.Attributes}}",
-    ]);
-    const created = events.stdout
+    watcher.kill();
+    await watcherClosed;
+    const created = events
       .split("\n")
       .filter(Boolean)
       .map((line) => JSON.parse(line) as Record<string, string>)
@@ -101,6 +110,7 @@ export async function runFixtureProject(options: { pool: "forks" | "threads"; fi
     const results = JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as FixtureRun["results"];
     return { exitCode, output, results, report, created, remaining };
   } finally {
+    watcher.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 }
