@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect, promisify } from "node:util";
@@ -7,6 +7,7 @@ import {
   type BuiltImage,
   GenericContainer,
   getEngine,
+  ImageBuildError,
   ImagePullError,
   ImagePushError,
   type ProgressEvent,
@@ -78,6 +79,41 @@ describe("push and pull with a real registry (docker-registry, htpasswd auth, on
     } finally {
       if (previous === undefined) delete process.env.DOCKER_AUTH_CONFIG;
       else process.env.DOCKER_AUTH_CONFIG = previous;
+    }
+  });
+
+  it("pulls a FROM image from a registry that needs a login with the credentials given (X-Registry-Config)", async () => {
+    const base = `${registry.host}/throwaway-test/base:${RUN}`;
+    references.push(base);
+    const auth = { username: registry.username, password: registry.password };
+    await (await image.tag(base)).push({ auth });
+    await run("docker", ["rmi", base]);
+
+    const context = join(scratch, "from-private");
+    await mkdir(context, { recursive: true });
+    await writeFile(join(context, "Dockerfile"), `FROM ${base}\nRUN cp /hello.txt /copied.txt\nCMD ["cat", "/copied.txt"]\n`);
+
+    const previousConfig = process.env.DOCKER_CONFIG;
+    const previous = process.env.DOCKER_AUTH_CONFIG;
+    process.env.DOCKER_CONFIG = scratch; // no config.json there
+    process.env.DOCKER_AUTH_CONFIG = "";
+    try {
+      const refused = (await GenericContainer.fromDockerfile(context)
+        .buildImage()
+        .catch((e: unknown) => e)) as ImageBuildError;
+      expect(refused).toBeInstanceOf(ImageBuildError);
+      expect(refused.step).toBe(`FROM ${base}`);
+      expect(refused.shortMessage).toMatch(/no basic auth credentials|unauthorized|denied/);
+
+      const built = await GenericContainer.fromDockerfile(context).withRegistryAuth(registry.host, auth).build();
+      references.push(built.builtImage.name);
+      expect((await built.run()).stdout).toBe(`pushed and pulled back ${RUN}\n`);
+      await built.builtImage.remove();
+    } finally {
+      if (previous === undefined) delete process.env.DOCKER_AUTH_CONFIG;
+      else process.env.DOCKER_AUTH_CONFIG = previous;
+      if (previousConfig === undefined) delete process.env.DOCKER_CONFIG;
+      else process.env.DOCKER_CONFIG = previousConfig;
     }
   });
 
