@@ -24,4 +24,11 @@ export {
   type StartedGlobalContainers,
   startGlobal,
 } from "./global-setup.js";
+export {
+  MYSQL_FIXTURE_SNAPSHOT,
+  type MySqlFixtureDefinitions,
+  type MySqlFixtureOptions,
+  type MySqlFixtures,
+  mysqlFixtures,
+} from "./mysql.js";
 export type { ContainerFactory, ContainerStarter, FailureLogOptions, FixtureScope } from "./options.js";

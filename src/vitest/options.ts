@@ -39,10 +39,11 @@ export function normalizeFixtureOptions(
   factory: unknown,
   options: { scope?: unknown; auto?: unknown; failureLogLines?: unknown } | undefined,
   defaultScope: FixtureScope = "test",
+  factoryOption = `${api}(factory)`,
 ): NormalizedFixtureOptions {
   if (typeof factory !== "function") {
     throw new InvalidOptionError(
-      `${api}(factory)`,
+      factoryOption,
       "a function returning a container to start, e.g. `() => new GenericContainer(image)`",
       factory,
     );

@@ -1,5 +1,5 @@
 import { GenericContainer, InvalidOptionError, type StartedContainer } from "throwaway";
-import { containerFixture, defineGlobalSetup, startedContainer } from "throwaway/vitest";
+import { containerFixture, defineGlobalSetup, mysqlFixtures, startedContainer } from "throwaway/vitest";
 import { describe, expect, expectTypeOf, it, test } from "vitest";
 
 // Pure logic: nothing here reaches the engine (factories are never started or fail before a start).
@@ -51,6 +51,35 @@ describe("containerFixture options", () => {
     const factory = ({ network }: { network: string }) => new GenericContainer("busybox:latest").withNetworkMode(network);
     expect(String(containerFixture(factory)[0])).toBe(String(factory));
     expect(String(startedContainer(factory))).toBe(String(factory));
+  });
+});
+
+describe("mysqlFixtures options", () => {
+  it("shares one MySQL per worker unless told, and gives tests a test-scoped clean view of it", () => {
+    const fixtures = mysqlFixtures();
+    expect(fixtures.mysqlContainer[1]).toEqual({ scope: "worker", auto: false });
+    expect(fixtures.mysql[1]).toEqual({ scope: "test", auto: false });
+    expect(mysqlFixtures({ scope: "file" }).mysqlContainer[1].scope).toBe("file");
+    // vitest sets up the shared MySQL before the per-test fixture, as it reads from this.
+    expect(String(fixtures.mysql[0])).toBe("({ mysqlContainer }) => {}");
+  });
+
+  it.each([
+    [
+      { scope: "test" },
+      'Expected `mysqlFixtures({ scope })` to be "file" or "worker", got `"test"` (string): that is how widely the one MySQL is shared; the test-scoped `mysql` fixture already gives every test a clean database',
+    ],
+    [{ seed: "schema.sql" }, 'Expected `mysqlFixtures({ seed })` to be a function of the started MySQL, got `"schema.sql"` (string)'],
+    [
+      { container: "mysql:5.7" },
+      'Expected `mysqlFixtures({ container })` to be a function returning a container to start, e.g. `() => new GenericContainer(image)`, got `"mysql:5.7"` (string)',
+    ],
+    [
+      { failureLogLines: "all" },
+      'Expected `mysqlFixtures({ failureLogLines })` to be a whole number of lines, 0 or more, got `"all"` (string)',
+    ],
+  ])("rejects %j", (options, message) => {
+    expect(() => mysqlFixtures(options as never)).toThrow(message);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { countBy, runFixtureProject } from "./run-fixture-project.js";
+import { countBy, type FixtureRun, runFixtureProject } from "./run-fixture-project.js";
 
 type TestEntry = {
   kind: "test";
@@ -16,7 +16,9 @@ type TestEntry = {
 const distinct = (values: unknown[]) => new Set(values).size;
 
 /** Checks what every run of the four `scopes-*` files must show, whatever the pool. */
-function expectScopes(tests: TestEntry[], created: { scope: string; session: string }[], extra: { test: number; file: number }) {
+function expectScopes(run: FixtureRun, extra: { test: number; file: number; mysql?: number }) {
+  const tests = run.report.filter((e) => e.kind === "test") as TestEntry[];
+  const created = run.created;
   expect(tests).toHaveLength(8);
   const workers = new Set(tests.map((t) => `${t.pid}/${t.threadId}`));
   // test: a new container for every test; file: one per file, shared by its two tests; worker: one per worker,
@@ -32,13 +34,17 @@ function expectScopes(tests: TestEntry[], created: { scope: string; session: str
   }
   expect(distinct(tests.map((t) => t.global_container))).toBe(1);
   // Two workers started their containers side by side (random host ports, engine-chosen names).
-  expect(workers.size).toBe(2);
+  expect(distinct(run.report.map((e) => `${e.pid}/${e.threadId}`))).toBe(2);
   // The engine saw exactly these containers created: nothing started twice, nothing extra.
-  expect(countBy(created, (c) => c.scope)).toEqual({
+  expect(
+    countBy(created, (c) => c.scope),
+    JSON.stringify(created),
+  ).toEqual({
     test: 8 + extra.test,
     file: 4 + extra.file,
     worker: workers.size,
     global: 1,
+    ...(extra.mysql ? { mysql: extra.mysql } : {}),
   });
   // One session for the run: the global setup's (main process) and every worker's containers carry the same id,
   // and it is the inner run's own, not ours.
@@ -47,13 +53,17 @@ function expectScopes(tests: TestEntry[], created: { scope: string; session: str
 }
 
 describe("throwaway/vitest in a real vitest run", () => {
-  it("forks: one container per test, file, worker and run; failures show their containers' logs; nothing remains", async () => {
-    const run = await runFixtureProject({ pool: "forks", filters: ["scopes-", "failing"] });
+  it("forks: one container per test, file, worker and run, one MySQL kept clean per test; failures show their containers' logs; nothing remains", async () => {
+    const run = await runFixtureProject({ pool: "forks", filters: ["scopes-", "failing", "mysql"] });
     expect(run.exitCode, run.output).toBe(1);
     expect(run.results.numFailedTests).toBe(1);
-    expect(run.results.numPassedTests).toBe(8);
+    expect(run.results.numPassedTests).toBe(8 + 4);
     const tests = run.report.filter((e) => e.kind === "test") as TestEntry[];
-    expectScopes(tests, run.created, { test: 1, file: 1 });
+    expectScopes(run, { test: 1, file: 1, mysql: 1 });
+    // MySQL: one container for the four tests of mysql.spec.ts, each of which found the seeded database.
+    const mysql = run.report.filter((e) => e.kind === "mysql");
+    expect(mysql.map((e) => e.test).sort()).toEqual(["changes", "clean", "concurrent one", "concurrent two"]);
+    expect(distinct(mysql.map((e) => e.container))).toBe(1);
     // Forks: each worker is a process of its own.
     expect(distinct(tests.map((t) => t.pid))).toBe(2);
     expect(tests.every((t) => t.pid !== t.main_pid)).toBe(true);
@@ -86,7 +96,7 @@ describe("throwaway/vitest in a real vitest run", () => {
     expect(run.exitCode, run.output).toBe(0);
     expect(run.results.numPassedTests).toBe(8);
     const tests = run.report.filter((e) => e.kind === "test") as TestEntry[];
-    expectScopes(tests, run.created, { test: 0, file: 0 });
+    expectScopes(run, { test: 0, file: 0 });
     // Threads: every worker lives in the main process.
     expect(tests.every((t) => t.pid === t.main_pid && t.threadId > 0)).toBe(true);
     expect(run.output).not.toContain("ContainerLogs");
