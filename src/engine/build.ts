@@ -5,6 +5,9 @@ import { type Engine, engineMessage, engineStatus } from "./engine.js";
 import { jsonLines } from "./json-lines.js";
 import type { ProgressListener, RegistryAuth } from "./types.js";
 
+/** Terminal colour codes (`ESC [ 91 m`). */
+const SGR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
 /** How many output lines an {@link ImageBuildError} carries. */
 export const BUILD_ERROR_TAIL_LINES = 30;
 
@@ -212,7 +215,9 @@ export class BuildOutput {
     this.partial = "";
   }
 
-  private emit(line: string): void {
+  private emit(raw: string): void {
+    // The classic builder wraps what a step writes to stderr in colour codes; they are noise in events and errors.
+    const line = raw.replace(SGR, "");
     // The total counts the steps throwaway adds (labels), so only the step's own number is kept.
     const step = /^Step (\d+)\/\d+ : (.*)$/.exec(line);
     if (step) {
