@@ -16,8 +16,10 @@ export interface WatchdogConfig {
   spawnerPid: number;
   /** How long the watchdog waits, after the last process left, for one to come back (ms). */
   graceMs: number;
-  /** When set, the watchdog appends what it does to this file (`NODE_DEBUG=throwaway` in the spawner). */
-  logFile?: string;
+  /** Where the watchdog appends what went wrong (a removal that failed), and everything it does when `verbose`. */
+  logFile: string;
+  /** `NODE_DEBUG=throwaway` in the spawner. */
+  verbose: boolean;
 }
 
 /**

@@ -58,8 +58,7 @@ export function joinWatchdog(endpoint: EngineEndpoint, options: JoinOptions): vo
 }
 
 function start(): void {
-  if (attempts >= MAX_ATTEMPTS) return;
-  attempts++;
+  if (attempts >= MAX_ATTEMPTS) return; // warned already: the watchdog keeps dying
   const path = getSocketPath(getSessionId());
   // A socket file means a watchdog (or the corpse of one: connecting tells which) already serves the session.
   if (process.platform !== "win32" && existsSync(path)) connect(path);
@@ -75,10 +74,15 @@ export function getWatchdogProgram(here: string = fileURLToPath(import.meta.url)
 function spawnWatchdog(socketPath: string): void {
   const program = getWatchdogProgram();
   if (!existsSync(program)) {
+    // Thrown on every start, not counted as an attempt: the fix is the user's, and silence would mean leaks.
+    const fromSources = fileURLToPath(import.meta.url).endsWith(".ts");
     throw new ReaperError(
-      `The reaper's program ${program} is missing (throwaway runs from its TypeScript sources): run \`npm run build\`, or set THROWAWAY_REAPER=off`,
+      fromSources
+        ? `The reaper's program ${program} is missing (throwaway runs from its TypeScript sources): run \`npm run build\`, or set THROWAWAY_REAPER=off`
+        : `The reaper's program ${program} is missing: reinstall throwaway, or set THROWAWAY_REAPER=off`,
     );
   }
+  attempts++;
   const sessionId = getSessionId();
   const config: WatchdogConfig = {
     v: 1,
@@ -87,7 +91,8 @@ function spawnWatchdog(socketPath: string): void {
     endpoints: [...endpoints.values()],
     spawnerPid: process.pid,
     graceMs,
-    ...(debugEnabled() ? { logFile: join(getSocketDir(), `${sessionId}.log`) } : {}),
+    logFile: join(getSocketDir(), `${sessionId}.log`),
+    verbose: debugEnabled(),
   };
   // NODE_OPTIONS may load the test runner's hooks (loaders, --inspect): the watchdog is plain Node.
   const { NODE_OPTIONS: _, ...env } = process.env;
@@ -138,6 +143,7 @@ function spawnWatchdog(socketPath: string): void {
 }
 
 function connect(socketPath: string): void {
+  attempts++;
   const socket = createConnection(socketPath);
   socket.unref();
   const current: Link = { kind: "connected", socket, open: false };
@@ -156,10 +162,14 @@ function connect(socketPath: string): void {
     // Never opened: a socket file nobody answers on (its watchdog was killed) or one that just went away (its
     // watchdog is reaping): start a watchdog of our own; it removes a stale file safely.
     if (!current.open) {
-      if (attempts >= MAX_ATTEMPTS) warn(`The reaper at ${socketPath} does not answer`);
-      else {
-        attempts++;
+      if (attempts >= MAX_ATTEMPTS) {
+        warn(`The reaper at ${socketPath} does not answer`);
+        return;
+      }
+      try {
         spawnWatchdog(socketPath);
+      } catch (error) {
+        warn((error as Error).message); // in an event handler: throwing would crash the user's process
       }
       return;
     }
@@ -187,7 +197,7 @@ function warn(message: string): void {
     warned = true;
     process.emitWarning(`${message}; containers this process starts are still removed when it ends, but not if it is killed`, {
       code: "THROWAWAY_REAPER",
-      detail: "Set NODE_DEBUG=throwaway for details (the watchdog then logs to its session's .log file), or THROWAWAY_REAPER=off.",
+      detail: `The watchdog logs what fails to ${join(getSocketDir(), `${getSessionId()}.log`)} (everything with NODE_DEBUG=throwaway); THROWAWAY_REAPER=off runs without it.`,
     });
   }
 }

@@ -35,9 +35,18 @@ const STALE_LOCK_MS = 2000;
  * instant, so there is no window between spawn and connect in which the spawner could die unnoticed.
  */
 export async function runWatchdog(config: WatchdogConfig, spawner: Socket | undefined): Promise<void> {
-  const log = (line: string) => {
-    if (config.logFile) appendFileSync(config.logFile, `${new Date().toISOString()} [${process.pid}] ${line}\n`);
+  const write = (line: string) => {
+    try {
+      appendFileSync(config.logFile, `${new Date().toISOString()} [${process.pid}] ${line}\n`, { mode: 0o600 });
+    } catch {
+      // Nowhere left to say it; the reap goes on.
+    }
   };
+  const log = (line: string) => {
+    if (config.verbose) write(line);
+  };
+  /** Failures are always written: a leak must leave a trace someone can find. */
+  const fail = (line: string) => write(line);
   const clients = new Set<Socket>();
   const knownPids = new Set<number>([config.spawnerPid]);
   const endpoints = new Map<string, EngineEndpoint>();
@@ -51,6 +60,13 @@ export async function runWatchdog(config: WatchdogConfig, spawner: Socket | unde
   let reaping = false;
   let server: Server | undefined;
   let socketInode: number | undefined;
+  let reapModules:
+    | Promise<[typeof import("../engine/engine.js"), typeof import("./inventory.js"), typeof import("./remove.js")]>
+    | undefined;
+  const loadReapModules = () => {
+    reapModules ??= Promise.all([import("../engine/engine.js"), import("./inventory.js"), import("./remove.js")]);
+    return reapModules;
+  };
 
   const tellSpawner = (message: SpawnerMessage) => {
     if (spawner && !spawner.destroyed) spawner.write(`${message}\n`);
@@ -75,35 +91,41 @@ export async function runWatchdog(config: WatchdogConfig, spawner: Socket | unde
     server?.close();
     unlinkOwnSocket();
     log(`reaping session ${config.sessionId} (known pids ${[...knownPids].join(", ")})`);
-    const { Engine } = await import("../engine/engine.js");
-    const { listOwnedResources } = await import("./inventory.js");
-    const { removeResources, describeResource } = await import("./remove.js");
+    let modules: Awaited<ReturnType<typeof loadReapModules>>;
+    try {
+      modules = await loadReapModules();
+    } catch (error) {
+      fail(`cannot load the reaping code: ${(error as Error).message}`);
+      process.exit(1);
+    }
+    const [{ Engine }, { listOwnedResources }, { removeResources, describeResource }] = modules;
     const vantage: Vantage = {
       hostname: getHostname(),
       pidScope: getPidScope(),
       sessionId: config.sessionId,
       isPidAlive: realIsPidAlive,
     };
-    const pass = async (label: string) =>
+    // A removal that fails in the first pass (a network whose container is still going) is retried by the second;
+    // only what still fails then is a leak worth writing down.
+    const pass = async (label: string, final: boolean) =>
       Promise.all(
         [...endpoints.values()].map(async (endpoint) => {
           const engine = new Engine(endpoint);
           try {
             const resources = await listOwnedResources(engine, config.sessionId);
             const doomed = resources.filter((r) => mayReap(r, knownPids, vantage));
-            for (const result of await removeResources(engine, doomed)) {
-              log(
-                `${label}: ${result.error ? `could not remove ${describeResource(result.resource)}: ${result.error}` : `removed ${describeResource(result.resource)}`}`,
-              );
+            for (const { resource, error } of await removeResources(engine, doomed)) {
+              if (error) (final ? fail : log)(`${label}: could not remove ${describeResource(resource)}: ${error}`);
+              else log(`${label}: removed ${describeResource(resource)}`);
             }
           } catch (error) {
-            log(`${label}: ${endpointUrl(endpoint)}: ${(error as Error).message}`);
+            (final ? fail : log)(`${label}: ${endpointUrl(endpoint)}: ${(error as Error).message}`);
           }
         }),
       );
-    await pass("pass 1");
+    await pass("pass 1", false);
     await new Promise((resolve) => setTimeout(resolve, SECOND_PASS_DELAY_MS));
-    await pass("pass 2");
+    await pass("pass 2", true);
     log("done");
     process.exit(0);
   };
@@ -172,6 +194,9 @@ export async function runWatchdog(config: WatchdogConfig, spawner: Socket | unde
   if (process.platform !== "win32") socketInode = statSync(config.socketPath).ino;
   tellSpawner("ready");
   log("listening");
+  // Loaded now, not when reaping: the package's files may be rebuilt or replaced while a long run goes on.
+  loadReapModules().catch(() => {}); // a failure is reported when reaping
+
   if (!spawner) graceTimer = setTimeout(() => void reap(), FIRST_CLIENT_TIMEOUT_MS);
 }
 

@@ -31,7 +31,11 @@ try {
   await runWatchdog(config, spawner);
 } catch (error) {
   const text = error instanceof Error ? error.message : String(error);
-  if (config?.logFile) appendFileSync(config.logFile, `${new Date().toISOString()} [${process.pid}] failed: ${text}\n`);
+  try {
+    if (config?.logFile) appendFileSync(config.logFile, `${new Date().toISOString()} [${process.pid}] failed: ${text}\n`);
+  } catch {
+    // The spawner hears it on fd 3 below.
+  }
   if (spawner && !spawner.destroyed) spawner.end(`error ${text.replace(/\s+/g, " ")}\n`, () => process.exit(1));
   else process.exit(1);
 }
