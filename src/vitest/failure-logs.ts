@@ -89,7 +89,7 @@ async function describeLogs({ container, lines }: Watched, names: string[]): Pro
   debug("vitest", `attaching ${output.length} log lines of ${what} to failed test`);
   if (output.length === 0) return `${what} printed nothing`;
   if (output.length < limit) return `${what} printed ${output.length === 1 ? "1 line" : `${output.length} lines`}:\n${output.join("\n")}`;
-  return `last ${limit} lines of ${what}:\n${output.join("\n")}`;
+  return `last ${limit === 1 ? "line" : `${limit} lines`} of ${what}:\n${output.join("\n")}`;
 }
 
 async function tailLines(container: StartedContainer, tail: number): Promise<string[]> {

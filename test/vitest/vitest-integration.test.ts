@@ -16,7 +16,7 @@ type TestEntry = {
 const distinct = (values: unknown[]) => new Set(values).size;
 
 /** Checks what every run of the four `scopes-*` files must show, whatever the pool. */
-function expectScopes(run: FixtureRun, extra: { test: number; file: number; mysql?: number }) {
+function expectScopes(run: FixtureRun, extra: { test: number; file: number } & Record<string, number>) {
   const tests = run.report.filter((e) => e.kind === "test") as TestEntry[];
   const created = run.created;
   expect(tests).toHaveLength(8);
@@ -40,11 +40,11 @@ function expectScopes(run: FixtureRun, extra: { test: number; file: number; mysq
     countBy(created, (c) => c.scope),
     JSON.stringify(created),
   ).toEqual({
+    ...extra,
     test: 8 + extra.test,
     file: 4 + extra.file,
     worker: workers.size,
     global: 1,
-    ...(extra.mysql ? { mysql: extra.mysql } : {}),
   });
   // One session for the run: the global setup's (main process) and every worker's containers carry the same id,
   // and it is the inner run's own, not ours.
@@ -59,7 +59,7 @@ describe("throwaway/vitest in a real vitest run", () => {
     expect(run.results.numFailedTests).toBe(1);
     expect(run.results.numPassedTests).toBe(8 + 4);
     const tests = run.report.filter((e) => e.kind === "test") as TestEntry[];
-    expectScopes(run, { test: 1, file: 1, mysql: 1 });
+    expectScopes(run, { test: 1, file: 1, mysql: 1, "file-builder": 1 });
     // MySQL: one container for the four tests of mysql.spec.ts, each of which found the seeded database.
     const mysql = run.report.filter((e) => e.kind === "mysql");
     expect(mysql.map((e) => e.test).sort()).toEqual(["changes", "clean", "concurrent one", "concurrent two"]);
@@ -68,7 +68,7 @@ describe("throwaway/vitest in a real vitest run", () => {
     expect(distinct(tests.map((t) => t.pid))).toBe(2);
     expect(tests.every((t) => t.pid !== t.main_pid)).toBe(true);
 
-    // The failing test's output: its assertion, then the logs of the two containers it used, and of no other.
+    // The failing test's output: its assertion, then the logs of the three containers it used, and of no other.
     const failure = run.output.slice(run.output.indexOf("FAIL  failing.spec.ts"));
     expect(failure).toContain("AssertionError: expected 'the answer' to be 'a different answer'");
     expect(failure).toMatch(
@@ -77,8 +77,11 @@ describe("throwaway/vitest in a real vitest run", () => {
     expect(failure).toMatch(
       /ContainerLogs: container [0-9a-f]{12} \(busybox:latest\) of fixture "perFile" printed 1 line:\nhello from the file container\n/,
     );
+    expect(failure).toMatch(
+      /ContainerLogs: last 2 lines of container [0-9a-f]{12} \(busybox:latest\) of fixture "chatty":\nline two\nline three\n/,
+    );
     expect(run.output).not.toContain('of fixture "perWorker"');
-    expect(run.output.match(/ContainerLogs:/g)).toHaveLength(2);
+    expect(run.output.match(/ContainerLogs:/g)).toHaveLength(3);
 
     // A fixture that depends on a container is torn down first, while the container still runs: also when the
     // test failed.
