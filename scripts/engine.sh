@@ -27,21 +27,25 @@
 #   THROWAWAY_REGISTRY_DIR       default /var/lib/throwaway-registry
 #   THROWAWAY_CACHE              default /var/cache/throwaway-images
 #   THROWAWAY_ENGINE_WAIT        seconds to wait for dockerd, default 60
+#   THROWAWAY_ENGINE_ONLY=1      only steps 1-2 (no mirror, images or test container)
 #   THROWAWAY_VERBOSE=1          say what is checked
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CONTRACT_IMAGES=(busybox:latest mysql:5.7 node:20-bookworm-slim)
-DOCKERD_LOG=/var/log/throwaway-dockerd.log
-DOCKER_PIDFILE=/var/run/docker.pid
-STARTED_MARK=/var/run/throwaway-dockerd.pid
+# The engine this script manages (overridable only to test this script).
+LOCAL_SOCKET=${THROWAWAY_DOCKER_SOCKET:-/var/run/docker.sock}
+DOCKER_PIDFILE=${THROWAWAY_DOCKER_PIDFILE:-/var/run/docker.pid}
+DOCKERD_LOG=${THROWAWAY_DOCKERD_LOG:-/var/log/throwaway-dockerd.log}
+STARTED_MARK=${DOCKER_PIDFILE%/*}/throwaway-dockerd.pid
+CONTAINERD_PIDFILE=/var/run/docker/containerd/containerd.pid
 DAEMON_JSON=/etc/docker/daemon.json
 REG_PORT=${THROWAWAY_REGISTRY_PORT:-5000}
 REG_ADDR=127.0.0.1:$REG_PORT
 MIRROR_URL=http://$REG_ADDR
 REG_DIR=${THROWAWAY_REGISTRY_DIR:-/var/lib/throwaway-registry}
 REG_LOG=/var/log/throwaway-registry.log
-REG_PIDFILE=/var/run/throwaway-registry.pid
+REG_PIDFILE=/var/run/throwaway-registry-$REG_PORT.pid
 OFFLINE_MARK=$REG_DIR/offline
 WAIT=${THROWAWAY_ENGINE_WAIT:-60}
 ENGINE_PACKAGES=(docker.io curl ca-certificates)
@@ -63,24 +67,26 @@ is_root() { [ "$(id -u)" = 0 ]; }
 is_debian() { [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; }
 have() { command -v "$1" >/dev/null 2>&1; }
 
-# The engine we manage is the local one at /var/run/docker.sock.
+# The engine we manage is the local one at $LOCAL_SOCKET.
 socket_path() {
-  local host=${DOCKER_HOST:-unix:///var/run/docker.sock}
+  local host=${DOCKER_HOST:-unix://$LOCAL_SOCKET}
   case "$host" in
   unix://*) echo "${host#unix://}" ;;
   /*) echo "$host" ;;
   *) echo "" ;;
   esac
 }
-local_engine() { [ "$(socket_path)" = /var/run/docker.sock ]; }
+local_engine() { [ "$(socket_path)" = "$LOCAL_SOCKET" ]; }
 
 engine_answers() {
   local sock
   sock=$(socket_path)
   if [ -n "$sock" ] && [ -S "$sock" ] && have curl; then
-    [ "$(curl -sS -m 5 --unix-socket "$sock" http://localhost/_ping 2>/dev/null)" = OK ] && return 0
+    [ "$(curl -sS -m 3 --unix-socket "$sock" http://localhost/_ping 2>/dev/null)" = OK ]
+    return
   fi
-  have docker && timeout 15 docker version --format '{{.Server.Version}}' >/dev/null 2>&1
+  # No socket there (or no curl): the docker CLI may know better (contexts).
+  have docker && timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1
 }
 
 # --- packages -------------------------------------------------------------------
@@ -119,48 +125,66 @@ apt_install() { # PACKAGE...
 
 # --- dockerd ----------------------------------------------------------------------
 
-# pid of a live (not zombie) dockerd named by the pid file, else nothing
-live_dockerd_pid() {
+# pid of a live (not zombie) process named NAME in PIDFILE, else nothing
+live_pid() { # PIDFILE NAME
   local pid state
-  [ -s "$DOCKER_PIDFILE" ] || return 0
-  pid=$(tr -dc '0-9' <"$DOCKER_PIDFILE")
+  [ -s "$1" ] || return 0
+  pid=$(tr -dc '0-9' <"$1")
   [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 0
-  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
-  if [ "$state" != Z ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then echo "$pid"; fi
+  state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+  if [ "$state" != Z ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; then echo "$pid"; fi
 }
+live_dockerd_pid() { live_pid "$DOCKER_PIDFILE" dockerd; }
 
+# After an unclean stop the pid files may name a dead process, a zombie or
+# an unrelated one; dockerd (and its containerd supervisor) would then refuse
+# to start or wait on a process that never answers.
 clear_stale_pidfile() {
   if [ -e "$DOCKER_PIDFILE" ] && [ -z "$(live_dockerd_pid)" ]; then
-    verbose "removing stale $DOCKER_PIDFILE"
+    say "removing stale $DOCKER_PIDFILE (pid $(cat "$DOCKER_PIDFILE" 2>/dev/null) is not a running dockerd)"
     rm -f "$DOCKER_PIDFILE"
+  fi
+  if [ "$DOCKER_PIDFILE" = /var/run/docker.pid ] && [ -e "$CONTAINERD_PIDFILE" ] &&
+    [ -z "$(live_pid "$CONTAINERD_PIDFILE" containerd)" ]; then
+    verbose "removing stale $CONTAINERD_PIDFILE"
+    rm -f "$CONTAINERD_PIDFILE"
   fi
 }
 
-wait_for_engine() { # PID
-  local i
-  for ((i = 0; i < WAIT * 5; i++)); do
+wait_for_engine() { # PID: 0 once the engine answers, 1 if PID died or time ran out
+  local deadline=$((SECONDS + WAIT))
+  while [ "$SECONDS" -lt "$deadline" ]; do
     engine_answers && return 0
-    if [ -n "${1:-}" ] && ! kill -0 "$1" 2>/dev/null; then break; fi
-    if [ -n "${1:-}" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; then break; fi
+    if [ -n "${1:-}" ]; then
+      kill -0 "$1" 2>/dev/null || return 1
+      [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ] || return 1
+    fi
     sleep 0.2
   done
+  return 1
+}
+
+engine_failed() {
   tail -n 25 "$DOCKERD_LOG" >&2 2>/dev/null || true
-  die "dockerd did not answer on /var/run/docker.sock within ${WAIT}s (log: $DOCKERD_LOG)"
+  die "dockerd did not answer on $LOCAL_SOCKET within ${WAIT}s (log: $DOCKERD_LOG)"
 }
 
 start_dockerd() {
   local pid
   pid=$(live_dockerd_pid)
   if [ -n "$pid" ]; then
-    # Running but not answering yet (just started, or shutting down).
-    verbose "dockerd $pid is running; waiting for it"
-    wait_for_engine "$pid"
-    return 0
+    # Running but not answering: starting up or shutting down, or hung.
+    say "dockerd $pid is running but does not answer yet; waiting up to ${WAIT}s"
+    wait_for_engine "$pid" && return 0
+    if [ -n "$(live_dockerd_pid)" ]; then
+      say "dockerd $pid still does not answer: stopping it"
+      stop_dockerd
+    fi
   fi
   clear_stale_pidfile
-  if have systemctl && [ -d /run/systemd/system ]; then
+  if have systemctl && [ -d /run/systemd/system ] && [ "$LOCAL_SOCKET" = /var/run/docker.sock ]; then
     if systemctl start docker >/dev/null 2>&1; then
-      wait_for_engine ""
+      wait_for_engine "" || engine_failed
       did+=("started docker.service")
       return 0
     fi
@@ -168,16 +192,20 @@ start_dockerd() {
   have dockerd || die "dockerd is not installed"
   mkdir -p "$(dirname "$DOCKERD_LOG")"
   echo "--- $(date '+%F %T') started by throwaway engine.sh" >>"$DOCKERD_LOG"
-  setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
+  local args=()
+  if [ "$DOCKER_PIDFILE" != /var/run/docker.pid ]; then args+=(--pidfile "$DOCKER_PIDFILE"); fi
+  if [ "$LOCAL_SOCKET" != /var/run/docker.sock ]; then args+=(-H "unix://$LOCAL_SOCKET"); fi
+  setsid nohup dockerd "${args[@]}" >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
   pid=$!
   echo "$pid" >"$STARTED_MARK"
-  wait_for_engine "$pid"
+  wait_for_engine "$pid" || engine_failed
   did+=("started dockerd")
 }
 
 stop_dockerd() {
   local pid i
-  if have systemctl && [ -d /run/systemd/system ] && systemctl is-active --quiet docker 2>/dev/null; then
+  if have systemctl && [ -d /run/systemd/system ] && [ "$LOCAL_SOCKET" = /var/run/docker.sock ] &&
+    systemctl is-active --quiet docker 2>/dev/null; then
     systemctl stop docker docker.socket >/dev/null 2>&1 || true
     return 0
   fi
@@ -392,7 +420,7 @@ pull_real_images() {
 }
 
 no_engine_help() {
-  die "no Docker engine answers (tried ${DOCKER_HOST:-/var/run/docker.sock} and the docker CLI's context)" "$@" \
+  die "no Docker engine answers (tried ${DOCKER_HOST:-$LOCAL_SOCKET} and the docker CLI's context)" "$@" \
     "Get one of:" \
     "  - Docker Desktop / OrbStack / Colima running (macOS, Windows, Linux desktops)" \
     "  - DOCKER_HOST pointing at a reachable engine (e.g. unix:///run/user/1000/docker.sock)" \
@@ -412,6 +440,11 @@ cmd_ensure() {
     if have dockerd; then apt_install curl; else apt_install "${ENGINE_PACKAGES[@]}"; fi
     if offline; then ensure_mirror_config; fi
     start_dockerd
+  fi
+
+  if [ "${THROWAWAY_ENGINE_ONLY:-}" = 1 ]; then
+    if [ ${#did[@]} -gt 0 ]; then say "engine ready in $((SECONDS - start)) s ($(IFS=';'; echo "${did[*]}" | sed 's/;/; /g'))"; fi
+    return 0
   fi
 
   # 3: images
@@ -454,7 +487,7 @@ cmd_status() {
   local sock
   sock=$(socket_path)
   if engine_answers; then
-    echo "engine:   $(docker version --format 'server {{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null) at ${DOCKER_HOST:-unix:///var/run/docker.sock}"
+    echo "engine:   $(docker version --format 'server {{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null) at ${DOCKER_HOST:-unix://$LOCAL_SOCKET}"
   else
     echo "engine:   not answering at ${DOCKER_HOST:-unix://$sock}"
   fi
@@ -500,6 +533,9 @@ with_lock() {
   fi
   "$@"
 }
+
+# Sourcing the script (to test its functions) runs nothing.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
 case "${1:-ensure}" in
 ensure) with_lock cmd_ensure ;;

@@ -124,7 +124,11 @@ docker_build() { # NAME HASH INPUTS TAR
   cp -a "$IMAGES_DIR/$name/." "$ctx/"
   ln "$tar" "$ctx/rootfs.tar" 2>/dev/null || cp "$tar" "$ctx/rootfs.tar"
   printf 'rootfs.sh\nREADME.md\ntags\n' >"$ctx/.dockerignore"
-  for t in $(tags_of "$name"); do args+=(-t "$t"); done
+  local old=()
+  for t in $(tags_of "$name"); do
+    args+=(-t "$t")
+    old+=("$(docker image inspect --format '{{.Id}}' "$t" 2>/dev/null || true)")
+  done
   say "$name: docker build (log: $LOGDIR/$name.build.log)"
   if ! DOCKER_BUILDKIT=0 docker build --network=none --force-rm \
     --label "dev.throwaway.recipe=$hash" --label "dev.throwaway.inputs=$inputs" \
@@ -133,6 +137,11 @@ docker_build() { # NAME HASH INPUTS TAR
     die "$name: docker build failed"
   fi
   rm -rf "$ctx"
+  # The image this build replaced, unless a container or another tag uses it.
+  local id
+  for id in $(printf '%s\n' "${old[@]}" | sort -u); do
+    docker rmi "$id" >/dev/null 2>&1 || true
+  done
 }
 
 push_tag() { # TAG
