@@ -138,9 +138,10 @@ docker_build() { # NAME HASH INPUTS TAR
   fi
   rm -rf "$ctx"
   # The image this build replaced, unless a container or another tag uses it.
-  local id
+  local id new
+  new=$(docker image inspect --format '{{.Id}}' "$(tags_of "$name" | head -n1)")
   for id in $(printf '%s\n' "${old[@]}" | sort -u); do
-    docker rmi "$id" >/dev/null 2>&1 || true
+    if [ "$id" != "$new" ]; then docker rmi "$id" >/dev/null 2>&1 || true; fi
   done
 }
 
