@@ -218,6 +218,7 @@ export class BuildOutput {
   private emit(raw: string): void {
     // The classic builder wraps what a step writes to stderr in colour codes; they are noise in events and errors.
     const line = raw.replace(SGR, "");
+    if (line === "" && raw !== "") return; // only colour codes: the end of a coloured stderr chunk
     // The total counts the steps throwaway adds (labels), so only the step's own number is kept.
     const step = /^Step (\d+)\/\d+ : (.*)$/.exec(line);
     if (step) {
