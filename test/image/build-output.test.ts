@@ -99,10 +99,10 @@ describe("Dockerfile reading", () => {
     "# escape=\\",
     "ARG BASE=busybox:latest",
     "ARG TAG",
-    "FROM ${BASE} AS Build",
+    `FROM \${BASE} AS Build`,
     "RUN echo a \\",
     "  && echo b",
-    "FROM --platform=linux/amd64 registry.example.com:5000/team/runtime:${TAG:-1.0} as runtime",
+    `FROM --platform=linux/amd64 registry.example.com:5000/team/runtime:\${TAG:-1.0} as runtime`,
     "COPY --from=build /a /a",
     "FROM build",
     "FROM scratch",
@@ -120,7 +120,7 @@ describe("Dockerfile reading", () => {
   });
 
   it("expands ${name}, $name, :- and :+", () => {
-    expect(expandArgs("$A/${B}:${C:-dflt}${D:+-x}", { A: "a", B: "b", D: "d" })).toBe("a/b:dflt-x");
+    expect(expandArgs(`$A/\${B}:\${C:-dflt}\${D:+-x}`, { A: "a", B: "b", D: "d" })).toBe("a/b:dflt-x");
   });
 
   it("appends instructions to the end of a stage, continuation lines included", () => {
@@ -128,7 +128,7 @@ describe("Dockerfile reading", () => {
       "RUN echo a \\",
       "  && echo b",
       "LABEL x=1",
-      "FROM --platform=linux/amd64 registry.example.com:5000/team/runtime:${TAG:-1.0} as runtime",
+      `FROM --platform=linux/amd64 registry.example.com:5000/team/runtime:\${TAG:-1.0} as runtime`,
     ]);
     expect(appendToStage("FROM a\nRUN b\n\n\n", "LABEL x=1")).toBe("FROM a\nRUN b\nLABEL x=1\n");
   });
