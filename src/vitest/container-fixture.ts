@@ -2,6 +2,7 @@ import type { StartedContainer } from "../container/started-container.js";
 import { debug } from "../debug.js";
 import { InvalidOptionError } from "../errors.js";
 import { currentTestFile, installFailureHook, watchContainer } from "./failure-logs.js";
+import type { mysqlFixtures } from "./mysql.js";
 import {
   type ContainerFactory,
   type FailureLogOptions,
@@ -50,7 +51,12 @@ export type StartedContainerFixture<C extends StartedContainer, Deps = any> = (
 /**
  * A container as a vitest fixture: started the first time a test (or hook) of its scope uses it, stopped and removed
  * when the scope ends, after the fixtures that depend on it (vitest tears down in reverse order), whether the tests
- * passed or not. A test that fails gets the container's last log lines added to its output.
+ * passed or not. A test that fails gets the last log lines of every container fixture it used (directly or through
+ * other fixtures) added to its output, as `ContainerLogs` entries after its error.
+ *
+ * The logs come from an `afterEach` hook the fixture adds to the test file it is set up in. One gap: with
+ * `isolate: false`, a worker-scoped container reused by a later file of the same worker adds its logs there only if
+ * that file also sets up a throwaway fixture (the per-test `mysql` of {@link mysqlFixtures} always does).
  *
  * ```ts
  * export const it = test.extend<{ network: StartedNetwork; web: StartedContainer }>({
@@ -122,9 +128,10 @@ async function startForFixture<C extends StartedContainer, Deps>(
       hint: "return the builder, e.g. `() => new GenericContainer(image)`, not a started container",
     });
   }
+  // Before the start: nothing after it may throw and leave the container without its teardown.
+  installFailureHook(currentTestFile(fixtures));
   const container = await starter.start();
   watchContainer(container, container, settings.failureLogLines);
-  installFailureHook(currentTestFile(fixtures));
   debug("vitest", `container ${container.getId().slice(0, 12)} (${container.getImage()}) started for a fixture of scope ${settings.scope}`);
   return container;
 }

@@ -83,10 +83,10 @@ export function mysqlFixtures<C extends StartedMySqlContainer = StartedMySqlCont
   const settings = normalizeFixtureOptions("mysqlFixtures", factory, options, "worker", "mysqlFixtures({ container })");
   const seed = options.seed;
   const container = async (fixtures: object, use: Use<C>): Promise<void> => {
+    installFailureHook(currentTestFile(fixtures));
     const mysql = await (await (factory as () => ContainerStarter<C> | Promise<ContainerStarter<C>>)()).start();
     try {
       watchContainer(mysql, mysql, settings.failureLogLines);
-      installFailureHook(currentTestFile(fixtures));
       if (seed) await seed(mysql);
       await mysql.snapshot(MYSQL_FIXTURE_SNAPSHOT);
       shared.set(mysql, { pristine: true, queue: Promise.resolve() });
