@@ -119,7 +119,7 @@ describe("Dockerfile reading", () => {
     expect(parseStages(dockerfile)[1]?.from).toBe("registry.example.com:5000/team/runtime:1.0");
   });
 
-  it("expands ${name}, $name, :- and :+", () => {
+  it("expands braced and bare names, :- and :+", () => {
     expect(expandArgs(`$A/\${B}:\${C:-dflt}\${D:+-x}`, { A: "a", B: "b", D: "d" })).toBe("a/b:dflt-x");
   });
 
