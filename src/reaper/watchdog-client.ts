@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
+import { setPriority } from "node:os";
 import { dirname, join, parse, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { debug, debugEnabled } from "../debug.js";
@@ -16,6 +17,9 @@ import { getSocketDir, getSocketPath } from "./socket-path.js";
  * protects against a watchdog that dies at once, every time, from turning every start into a respawn.
  */
 const MAX_ATTEMPTS = 5;
+
+/** The watchdog's niceness while it idles (see `spawnWatchdog`). */
+const WATCHDOG_NICENESS = 10;
 
 type Link =
   /** We spawned the watchdog; fd 3's other end is our connection from the first instant. */
@@ -107,6 +111,16 @@ function spawnWatchdog(socketPath: string): void {
     windowsHide: true,
   });
   child.unref();
+  // Node's start-up costs the watchdog ~75 ms of CPU, right while our first container starts: on a two-core CI box
+  // it would compete with the engine for it. At a lower priority it takes only idle time; it needs little CPU
+  // afterwards, and raises its priority back (when allowed) before it reaps.
+  if (child.pid !== undefined) {
+    try {
+      setPriority(child.pid, WATCHDOG_NICENESS);
+    } catch {
+      // Not allowed here (some containers): it then runs at our priority.
+    }
+  }
   const socket = child.stdio[3] as Socket;
   socket.unref();
   const current: Link = { kind: "spawned", socket, ready: false };

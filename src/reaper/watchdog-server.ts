@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { setPriority } from "node:os";
 import { dirname } from "node:path";
 import type { EngineEndpoint } from "../engine/discovery.js";
 import { endpointUrl } from "../engine/discovery.js";
@@ -22,6 +23,9 @@ const SECOND_PASS_DELAY_MS = 500;
 
 /** After SIGTERM, how long to wait for the clients to leave (ms) before exiting without reaping (see `onTerminate`). */
 const TERMINATE_WAIT_MS = 3000;
+
+/** When to load the reaping code after listening (ms); see where it is used. */
+const PRELOAD_DELAY_MS = 1000;
 
 /** How long an abandoned bind lock (its owner died inside the few ms it holds it) blocks others (ms). */
 const STALE_LOCK_MS = 2000;
@@ -91,6 +95,11 @@ export async function runWatchdog(config: WatchdogConfig, spawner: Socket | unde
     server?.close();
     unlinkOwnSocket();
     log(`reaping session ${config.sessionId} (known pids ${[...knownPids].join(", ")})`);
+    try {
+      setPriority(0); // spawned at a low priority to stay out of the first start's way; reaping is urgent
+    } catch {
+      // Only privileged processes may raise their priority: reap at the low one.
+    }
     let modules: Awaited<ReturnType<typeof loadReapModules>>;
     try {
       modules = await loadReapModules();
@@ -193,9 +202,10 @@ export async function runWatchdog(config: WatchdogConfig, spawner: Socket | unde
   server = bound;
   if (process.platform !== "win32") socketInode = statSync(config.socketPath).ino;
   tellSpawner("ready");
-  log("listening");
-  // Loaded now, not when reaping: the package's files may be rebuilt or replaced while a long run goes on.
-  loadReapModules().catch(() => {}); // a failure is reported when reaping
+  log(`listening (startup took ${Math.round(process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000)} ms of CPU)`);
+  // Loaded soon, not when reaping: the package's files may be rebuilt or replaced while a long run goes on. Not at
+  // once: the spawner's first container start is going on right now, and on a small machine the CPU is shared.
+  setTimeout(() => loadReapModules().catch(() => {}), PRELOAD_DELAY_MS); // a failure is reported when reaping
 
   if (!spawner) graceTimer = setTimeout(() => void reap(), FIRST_CLIENT_TIMEOUT_MS);
 }
