@@ -12,6 +12,8 @@ import {
   type ProgressEvent,
 } from "throwaway";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { runBuild } from "../../src/engine/build.js";
+import { composeSend, prepareContext, tarContext } from "../../src/image/build-context.js";
 import { trackedResources } from "../../src/reaper/tracker.js";
 
 const FIXTURES = resolve(import.meta.dirname, "../fixtures");
@@ -226,6 +228,66 @@ describe("GenericContainer.fromDockerfile", () => {
     expect(error.shortMessage).toMatch(/ failed at step 3 `RUN echo "about to fail" && ls \/does-not-exist`: .*exit code: 1/);
     expect(error.output).toContain("about to fail");
     expect(error.output).toContain("ls: /does-not-exist: No such file or directory");
+  });
+
+  it("builds once when the same build is asked for twice at the same time", async () => {
+    const dir = await writeContext("concurrent", { Dockerfile: `FROM busybox:latest\nRUN echo ${RUN}-concurrent\n` });
+    const engine = await getEngine();
+    const buildStream = vi.spyOn(engine, "buildStream");
+    try {
+      const [a, b] = await Promise.all([
+        GenericContainer.fromDockerfile(dir).buildImage(),
+        GenericContainer.fromDockerfile(dir).buildImage(),
+      ]);
+      built.push(a);
+      expect(buildStream).toHaveBeenCalledTimes(1);
+      expect(b.id).toBe(a.id);
+      expect([a.cached, b.cached].sort()).toEqual([false, true]);
+    } finally {
+      buildStream.mockRestore();
+    }
+  });
+
+  it("a build that outlasts its timeout fails naming the step, and the engine stops it", async () => {
+    const marker = `sleep-${RUN}`;
+    const dir = await writeContext("slow", { Dockerfile: `FROM busybox:latest\nRUN echo ${marker} && sleep 60\n` });
+    const error = (await GenericContainer.fromDockerfile(dir)
+      .withBuildTimeout(1500)
+      .buildImage()
+      .catch((e: unknown) => e)) as ImageBuildError;
+    expect(error).toBeInstanceOf(ImageBuildError);
+    expect(error.shortMessage).toMatch(
+      new RegExp(`^Building localhost/throwaway/slow:[0-9a-f]{20} timed out after 1500 ms at step 2 \`RUN echo ${marker} && sleep 60\` `),
+    );
+    expect(error.shortMessage).toContain("(raise it with withBuildTimeout or THROWAWAY_BUILD_TIMEOUT)");
+    // The engine cancels a build whose client went away, and forcerm removes the step's container.
+    const engine = await getEngine();
+    const running = async () => (await engine.listContainers({})).filter((c) => JSON.stringify(c).includes(marker));
+    const deadline = Date.now() + 30_000;
+    while ((await running()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await running()).toEqual([]);
+  });
+
+  it("a context file that vanishes while it is sent fails the build instead of hanging it", async () => {
+    const dir = await writeContext("vanishing", { Dockerfile: "FROM busybox:latest\nCOPY . /ctx\n", "gone.txt": "soon gone" });
+    const prepared = await prepareContext(dir, undefined);
+    const toSend = composeSend(prepared);
+    await rm(join(dir, "gone.txt"));
+    const engine = await getEngine();
+    const error = (await runBuild(engine, {
+      context: tarContext(toSend.entries),
+      query: { t: `throwaway-test/vanishing:${RUN}`, dockerfile: toSend.dockerfileName, rm: true, forcerm: true },
+      image: `throwaway-test/vanishing:${RUN}`,
+      contextDir: dir,
+      timeoutMs: 60_000,
+    }).catch((e: unknown) => e)) as ImageBuildError;
+    expect(error).toBeInstanceOf(ImageBuildError);
+    expect(error.shortMessage).toMatch(
+      new RegExp(
+        `^Sending the build context ${dir} for throwaway-test/vanishing:${RUN} failed: ENOENT: no such file or directory, open '.*gone\\.txt'`,
+      ),
+    );
+    expect(await engine.inspectImage(`throwaway-test/vanishing:${RUN}`)).toBeUndefined();
   });
 
   it("removes the image with remove()", async () => {
