@@ -34,6 +34,8 @@ export class StartedMySqlContainer extends StartedContainer {
   private readonly registry = new ConnectionRegistry();
   private readonly userConnection: InternalConnection;
   private readonly rootConnection: InternalConnection;
+  /** Snapshots run on a session of their own (UTC, exact-copy sql_mode, multiple statements), never the user's. */
+  private readonly adminConnection: InternalConnection;
   private readonly snapshots: SnapshotManager;
 
   constructor(state: ContainerHandleState, settings: MySqlSettings) {
@@ -44,11 +46,15 @@ export class StartedMySqlContainer extends StartedContainer {
       () => this.errorContext,
     );
     this.rootConnection = new InternalConnection(
+      () => this.getConnectionOptions({ root: true }),
+      () => this.errorContext,
+    );
+    this.adminConnection = new InternalConnection(
       () => ({ ...this.getConnectionOptions({ root: true }), database: undefined, multipleStatements: true }),
       () => this.errorContext,
       prepareSnapshotSession,
     );
-    this.snapshots = new SnapshotManager(this.rootConnection, settings.database, () => this.errorContext);
+    this.snapshots = new SnapshotManager(this.adminConnection, settings.database, () => this.errorContext);
   }
 
   /** The host port MySQL's 3306 is published on. */
@@ -120,8 +126,9 @@ export class StartedMySqlContainer extends StartedContainer {
   /**
    * Runs one statement as the configured user (or root) and resolves with its rows (`[]` for statements without a
    * result set, such as INSERT). Values go in `?` placeholders, escaped by mysql2, never pasted into the SQL:
-   * `executeQuery("SELECT * FROM users WHERE id = ?", [1])`. Needs `insertId` or several statements? Use
-   * {@link createConnection}.
+   * `executeQuery("SELECT * FROM users WHERE id = ?", [1])`. Calls share one connection per identity, so session
+   * state (`SET`, `USE`, an open transaction) carries over between them. Needs `insertId` or several statements?
+   * Use {@link createConnection}.
    */
   async executeQuery<Row = Record<string, unknown>>(sql: string, params?: QueryParams, identity: MySqlIdentity = {}): Promise<Row[]> {
     if (typeof sql !== "string" || sql.trim() === "") throw new InvalidOptionError("executeQuery(sql)", "a non-empty SQL statement", sql);
@@ -191,8 +198,12 @@ export class StartedMySqlContainer extends StartedContainer {
    * last snapshot or restore are found from the server's own metadata and checksums, then refilled from the hidden
    * copy, so a restore costs milliseconds, not a new container.
    *
-   * Run it when no other connection is inside a transaction: it waits at most 10 s for their locks, then fails with
-   * a {@link MySqlQueryError} saying so. Connections stay open and see the restored data.
+   * Run it when no other connection is inside a transaction: it waits for their locks at most 10 s (env
+   * `THROWAWAY_MYSQL_LOCK_WAIT`, whole seconds), then fails with a {@link MySqlQueryError} saying so. Connections
+   * stay open and see the restored data.
+   *
+   * Limits: the configured database only (not other databases, users or grants); stored procedures, functions and
+   * events are neither captured nor restored; a restore made while other connections write is not atomic.
    */
   async restore(name = "default"): Promise<RestoreResult> {
     return this.snapshots.restore(name);
@@ -212,7 +223,7 @@ export class StartedMySqlContainer extends StartedContainer {
   }
 
   private async closeConnections(): Promise<void> {
-    await Promise.all([this.registry.closeAll(), this.userConnection.close(), this.rootConnection.close()]);
+    await Promise.all([this.registry.closeAll(), this.userConnection.close(), this.rootConnection.close(), this.adminConnection.close()]);
   }
 
   private queryError(what: string, error: unknown, sql: string): unknown {
