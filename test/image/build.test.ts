@@ -67,13 +67,17 @@ describe("GenericContainer.fromDockerfile", () => {
     expect(trackedResources().some((r) => r.kind === "image" && r.id === container.builtImage.id)).toBe(true);
   });
 
-  it("builds the last stage without a target, and a different arg is a different image", async () => {
+  it("builds the last stage without a target, for the platform asked for", async () => {
+    const engine = await getEngine();
+    const arch = { x86_64: "amd64", aarch64: "arm64" }[(await engine.info()).Architecture] ?? "amd64";
     const image = await GenericContainer.fromDockerfile(join(FIXTURES, "build-stages"), {
       buildArgs: { GREETING: `other-${RUN}` },
+      platform: `linux/${arch}`,
     }).buildImage();
     built.push(image);
     const result = await image.container().run();
     expect(result.stdout).toBe(`other-${RUN}\nfinal-stage\nfrom the context\n`);
+    expect(await engine.inspectImage(image.id)).toMatchObject({ Os: "linux", Architecture: arch });
   });
 
   it("returns the cached image without sending the context, and rebuilds after a file changes", async () => {
