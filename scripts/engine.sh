@@ -524,7 +524,8 @@ cmd_stop() {
 with_lock() {
   local lock=/var/lock/throwaway-engine-ensure.lock
   is_root || lock=${TMPDIR:-/tmp}/throwaway-engine-$(id -u).lock
-  if have flock; then
+  if [ "${THROWAWAY_LOCKED:-}" != 1 ] && have flock; then
+    export THROWAWAY_LOCKED=1
     exec 9>"$lock"
     if ! flock -n 9; then
       say "another engine.sh is running; waiting for it"

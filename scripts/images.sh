@@ -17,7 +17,7 @@
 #                        contexts and logs (default /var/cache/throwaway-images)
 #   THROWAWAY_NO_CACHE=1 rebuild root filesystems instead of reusing the cache
 #
-# An image's identity is a hash of its recipe folder (plus the inputs its
+# An image's identity is a hash of its recipe folder (README.md aside; plus the inputs its
 # rootfs.sh reports, such as the node binary): it is stored in the label
 # dev.throwaway.recipe and compared with what the daemon and registry hold.
 set -euo pipefail
@@ -49,7 +49,7 @@ inputs_of() { bash "$IMAGES_DIR/$1/rootfs.sh" key; }
 recipe_hash() { # NAME INPUTS
   local name=$1 inputs=$2
   {
-    (cd "$IMAGES_DIR/$name" && find . -type f -print0 | LC_ALL=C sort -z |
+    (cd "$IMAGES_DIR/$name" && find . -type f ! -name README.md -print0 | LC_ALL=C sort -z |
       xargs -0 sha256sum)
     sha256sum "$ROOT/scripts/debian-rootfs.sh"
     echo "$inputs"
@@ -154,7 +154,7 @@ push_tag() { # TAG
     tail -n 20 "$LOGDIR/push.log" >&2
     die "push of $remote failed"
   fi
-  docker rmi "$remote" >/dev/null
+  docker rmi "$remote" >/dev/null 2>&1 || true
 }
 
 # Pull TAG by its Docker Hub name (the daemon resolves it through the mirror).
@@ -278,6 +278,22 @@ cmd_ensure() { # [--force] NAME...
   fi
 }
 
+# One provisioning at a time per machine (engine.sh holds the same lock and
+# sets THROWAWAY_LOCKED for us).
+lock() {
+  [ "${THROWAWAY_LOCKED:-}" != 1 ] || return 0
+  have_flock=$(command -v flock || true)
+  [ -n "$have_flock" ] || return 0
+  local f=/var/lock/throwaway-engine-ensure.lock
+  [ "$(id -u)" = 0 ] || f=${TMPDIR:-/tmp}/throwaway-engine-$(id -u).lock
+  exec 9>"$f"
+  if ! flock -n 9; then
+    say "another provisioning run holds $f; waiting"
+    flock -w 3600 9 || die "gave up waiting for $f"
+  fi
+  export THROWAWAY_LOCKED=1
+}
+
 main() {
   local cmd=${1:-ensure}
   shift || true
@@ -287,6 +303,7 @@ main() {
   for n in "${names[@]}"; do
     [ -f "$IMAGES_DIR/$n/Dockerfile" ] || die "no image recipe images/$n"
   done
+  case "$cmd" in ensure | build) lock ;; esac
   case "$cmd" in
   ensure) cmd_ensure "${force[@]}" "${names[@]}" ;;
   build) cmd_ensure --force "${names[@]}" ;;
