@@ -256,7 +256,10 @@ probe_offline() {
     *) verbose "Docker Hub did not answer (HTTP '$code'): using the local mirror"; return 0 ;;
     esac
   fi
-  return 1
+  # No curl yet (fresh machine): a bounded TCP connect says enough.
+  if timeout 3 bash -c 'exec 3<>/dev/tcp/registry-1.docker.io/443' 2>/dev/null; then return 1; fi
+  verbose "Docker Hub did not answer on port 443: using the local mirror"
+  return 0
 }
 
 registry_answers() { curl -fsS -m 3 "http://$REG_ADDR/v2/" >/dev/null 2>&1; }
@@ -437,7 +440,13 @@ cmd_ensure() {
     if ! is_root; then no_engine_help "not root, so dockerd cannot be installed or started here"; fi
     if ! is_debian; then no_engine_help "not Debian/Ubuntu, so docker.io cannot be installed with apt-get"; fi
     if ! local_engine; then no_engine_help "DOCKER_HOST=$DOCKER_HOST does not answer; unset it to use a local dockerd"; fi
-    if have dockerd; then apt_install curl; else apt_install "${ENGINE_PACKAGES[@]}"; fi
+    # One apt-get run for everything this machine will need.
+    local pkgs=(curl ca-certificates)
+    have dockerd || pkgs+=("${ENGINE_PACKAGES[@]}")
+    # dockerd needs apparmor_parser when the kernel enforces AppArmor.
+    if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then pkgs+=(apparmor); fi
+    if offline; then pkgs+=("${MIRROR_PACKAGES[@]}"); fi
+    apt_install "${pkgs[@]}"
     if offline; then ensure_mirror_config; fi
     start_dockerd
   fi
