@@ -469,7 +469,7 @@ cmd_ensure() {
     else
       apt_install "${MIRROR_PACKAGES[@]}"
       mkdir -p "$REG_DIR"
-      [ -f "$OFFLINE_MARK" ] || echo "Docker Hub was unreachable on $(date '+%F %T'); remove this file (or set THROWAWAY_OFFLINE=0) to probe again" >"$OFFLINE_MARK"
+      [ -f "$OFFLINE_MARK" ] || [ -n "${THROWAWAY_OFFLINE:-}" ] || echo "Docker Hub was unreachable on $(date '+%F %T'); remove this file (or set THROWAWAY_OFFLINE=0) to probe again" >"$OFFLINE_MARK"
       start_registry
       ensure_mirror_config
       reload_mirror
