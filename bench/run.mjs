@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: throwaway side by side with testcontainers and the docker CLI. See bench/README.md.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -139,7 +139,8 @@ async function main() {
       },
       pullPolicy: "never pull a present image (both libraries' default; the CLI's docker run default)",
       cliPollIntervalMs: POLL_INTERVAL_MS,
-      order: "interleaved: for each round, every variant in turn (throwaway, testcontainers, CLI); round 0 is a discarded warm-up",
+      order:
+        "interleaved: for each round, every variant in turn (throwaway, testcontainers, CLI); round 0 is a discarded warm-up (quick runs: only for workers that have not run yet)",
       builder: "the classic builder for every side (DOCKER_BUILDKIT unset; neither library asks for BuildKit)",
       peerNotes: [
         "Ryuk disabled because throwaway's reaper is off in the side-by-side workloads (workload 7 measures ours on vs off).",
@@ -158,6 +159,7 @@ async function main() {
   const cleanup = async () => {
     await Promise.all([...workers.values()].map((w) => w.stop()));
     await Promise.all([...proxies.values()].map((p) => p.close()));
+    rmSync(proxyDir, { recursive: true, force: true });
   };
   const onSignal = async () => {
     log("interrupted: stopping workers and removing what the bench created");
@@ -195,7 +197,10 @@ async function main() {
   try {
     for (const workload of selected) {
       const samples = args.samples ?? workload.samples[mode];
-      const warmup = mode === "full" || workload.warmupInQuick !== false;
+      // The warm-up round warms a process (module loading, JIT, engine discovery, pools). A full run always discards
+      // one; a quick run only where a side's worker has not run anything yet (fresh processes are cold by design).
+      const warmup = mode === "full" || (workload.mode === "worker" && workload.variants.some((v) => !workers.has(v.side)));
+      const workloadStarted = performance.now();
       const entry = {
         id: workload.id,
         number: workload.number,
@@ -236,6 +241,8 @@ async function main() {
           }
         }
       }
+      entry.durationMs = Math.round(performance.now() - workloadStarted);
+      log(`  (${(entry.durationMs / 1000).toFixed(1)} s)`);
       // Each side cleans up after every sample; anything left now is a leak by that side, and is reported.
       const left = await resourcesWithLabel(`${BENCH_LABEL}=${runId}`);
       if (left.containers.length + left.networks.length + left.volumes.length + left.images.length > 0) {
@@ -263,6 +270,7 @@ async function main() {
   const leakedDuring = results.workloads.filter((w) => w.leaked).map((w) => w.id);
   results.leftovers = { atEnd: leftovers, leakedDuring };
   results.finishedAt = new Date().toISOString();
+  results.durationMs = Date.now() - started.getTime();
   results.machine.loadAverageAtEnd = loadavg();
   mkdirSync(fileURLToPath(new URL("./results/", import.meta.url)), { recursive: true });
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);

@@ -52,7 +52,7 @@ export const WORKLOADS = [
     mode: "worker",
     sample: "busybox",
     variants: STANDARD,
-    samples: { full: 7, quick: 3 },
+    samples: { full: 7, quick: 2 },
     timeoutMs: 120_000,
     lines: (s) => [
       {
@@ -75,7 +75,6 @@ export const WORKLOADS = [
     sample: "mysql",
     variants: STANDARD,
     samples: { full: 5, quick: 2 },
-    warmupInQuick: false,
     timeoutMs: 300_000,
     lines: (s) => [
       {
@@ -111,7 +110,6 @@ export const WORKLOADS = [
     sample: "build",
     variants: STANDARD,
     samples: { full: 5, quick: 2 },
-    warmupInQuick: false,
     timeoutMs: 600_000,
     lines: (s) => [
       { label: "build users-service: cold (no cache)", unit: "ms", cells: cells(s, "cold") },
@@ -130,7 +128,7 @@ export const WORKLOADS = [
     mode: "worker",
     sample: "parallel",
     variants: STANDARD,
-    samples: { full: 7, quick: 2 },
+    samples: { full: 5, quick: 2 },
     timeoutMs: 180_000,
     lines: (s) => [
       {
@@ -150,7 +148,7 @@ export const WORKLOADS = [
     sample: "readiness",
     params: { kind: "port" },
     variants: STANDARD,
-    samples: { full: 7, quick: 3 },
+    samples: { full: 7, quick: 2 },
     timeoutMs: 120_000,
     lines: (s) => [{ label: "readiness latency: port wait", unit: "ms", cells: cells(s, "latency") }],
   },
@@ -162,7 +160,7 @@ export const WORKLOADS = [
     sample: "readiness",
     params: { kind: "log" },
     variants: STANDARD,
-    samples: { full: 7, quick: 3 },
+    samples: { full: 7, quick: 2 },
     timeoutMs: 120_000,
     lines: (s) => [{ label: "readiness latency: log wait", unit: "ms", cells: cells(s, "latency") }],
   },
@@ -187,7 +185,7 @@ export const WORKLOADS = [
       },
       { key: "testcontainers-off", side: "testcontainers", column: "testcontainers" },
     ],
-    samples: { full: 7, quick: 3 },
+    samples: { full: 7, quick: 2 },
     timeoutMs: 120_000,
     lines: (s) => [
       {
@@ -213,7 +211,7 @@ export const WORKLOADS = [
     mode: "fresh",
     script: "start-once",
     variants: [...STANDARD, { key: "node", side: "cli", column: "baseline", script: "bare" }],
-    samples: { full: 7, quick: 3 },
+    samples: { full: 7, quick: 2 },
     timeoutMs: 120_000,
     lines: (s, samplesByVariant) => [
       {
@@ -250,7 +248,6 @@ export const WORKLOADS = [
     mode: "api",
     variants: STANDARD,
     samples: { full: 3, quick: 1 },
-    warmupInQuick: false,
     timeoutMs: 120_000,
     lines: (s) => [
       { label: "API calls: first start in a process", unit: "calls", cells: cells(s, "firstStart") },
