@@ -26,7 +26,7 @@
 #   THROWAWAY_REGISTRY_PORT      default 5000
 #   THROWAWAY_REGISTRY_DIR       default /var/lib/throwaway-registry
 #   THROWAWAY_CACHE              default /var/cache/throwaway-images
-#   THROWAWAY_ENGINE_WAIT        seconds to wait for dockerd, default 60
+#   THROWAWAY_ENGINE_WAIT        seconds to wait for dockerd, default 90
 #   THROWAWAY_ENGINE_ONLY=1      only steps 1-2 (no mirror, images or test container)
 #   THROWAWAY_VERBOSE=1          say what is checked
 set -euo pipefail
@@ -47,7 +47,7 @@ REG_DIR=${THROWAWAY_REGISTRY_DIR:-/var/lib/throwaway-registry}
 REG_LOG=/var/log/throwaway-registry.log
 REG_PIDFILE=/var/run/throwaway-registry-$REG_PORT.pid
 OFFLINE_MARK=$REG_DIR/offline
-WAIT=${THROWAWAY_ENGINE_WAIT:-60}
+WAIT=${THROWAWAY_ENGINE_WAIT:-90}
 ENGINE_PACKAGES=(docker.io curl ca-certificates)
 MIRROR_PACKAGES=(docker-registry debootstrap curl ca-certificates)
 
