@@ -7,6 +7,7 @@
 #                                builds only what is missing or out of date
 #   images.sh build NAME...      rebuild (the root filesystem cache is reused)
 #   images.sh status [NAME...]   one line per image
+#   images.sh prune [NAME...]    remove replaced stand-ins no container uses
 #   images.sh names              the image folders
 #
 # Environment:
@@ -273,9 +274,33 @@ cmd_ensure() { # [--force] NAME...
       for t in $(tags_of "$name"); do check_pull "$t" "${ids[$name]}"; done
     done
   fi
+  prune_replaced "$@"
   if [ ${#to_build[@]} -gt 0 ]; then
     say "built ${to_build[*]} in $((SECONDS - start)) s"
   fi
+}
+
+# Earlier stand-ins that lost their tags (still listed as e.g. `mysql <none>`
+# after a pull): removed unless a container still uses them.
+prune_replaced() { # NAME...
+  local repos=() name t id repo ref
+  for name in "$@"; do
+    for t in $(tags_of "$name"); do repos+=("${t%%:*}"); done
+  done
+  docker images --filter dangling=true --filter label=dev.throwaway.recipe \
+    --format '{{.ID}} {{.Repository}}' 2>/dev/null | while read -r id repo; do
+    for t in "${repos[@]}"; do
+      if [ "$repo" = "$t" ]; then
+        # By digest reference first: an id known under two names (mysql and
+        # mariadb) cannot be removed by id without force.
+        for ref in $(docker image inspect --format '{{range .RepoDigests}}{{.}} {{end}}' "$id" 2>/dev/null); do
+          docker rmi "$ref" >/dev/null 2>&1 || true
+        done
+        docker rmi "$id" >/dev/null 2>&1 || true
+        break
+      fi
+    done
+  done
 }
 
 # One provisioning at a time per machine (engine.sh holds the same lock and
@@ -308,6 +333,7 @@ main() {
   ensure) cmd_ensure "${force[@]}" "${names[@]}" ;;
   build) cmd_ensure --force "${names[@]}" ;;
   status) cmd_status "${names[@]}" ;;
+  prune) prune_replaced "${names[@]}" ;;
   names) printf '%s\n' "${names[@]}" ;;
   *) die "unknown command $cmd (ensure | build | status | names)" ;;
   esac
