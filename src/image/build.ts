@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import type { GenericContainer } from "../container/generic-container.js";
 import type { PullPolicy } from "../container/options.js";
@@ -7,7 +8,7 @@ import { runBuild } from "../engine/build.js";
 import { type Engine, engineMessage, getEngine } from "../engine/engine.js";
 import { type PushResult, pushImage } from "../engine/push.js";
 import type { ImageSummary, ProgressListener, RegistryAuth } from "../engine/types.js";
-import { InvalidOptionError } from "../errors.js";
+import { EngineRequestError, InvalidOptionError } from "../errors.js";
 import { prepareSession } from "../reaper/index.js";
 import { getSessionId, LABELS, sessionLabels, VERSION } from "../reaper/session.js";
 import { trackResource, untrackResource } from "../reaper/tracker.js";
@@ -284,9 +285,15 @@ export class DockerfileBuilder {
       result = { ...(await running), cached: true };
     } else {
       const work = (async () => {
-        const hit = skipCache ? undefined : await findCached(engine, digest, normalized.keep);
+        // The base images' ids are read beside the cache lookup: the same latency as the lookup alone.
+        const [candidates, basesKey] = await Promise.all([
+          skipCache ? [] : findCached(engine, digest, normalized.keep),
+          baseImagesKey(engine, stages),
+        ]);
+        const hit = candidates.find((image) => image.Labels?.[BASES_LABEL] === basesKey);
         if (hit) return { ...(await nameCachedImage(engine, hit, normalized, prepared, digest)), cached: true };
-        return { ...(await this.send(engine, normalized, prepared, query, digest, stages, options)), cached: false };
+        if (candidates.length > 0) debug("build", `cached ${digest.slice(0, 12)} was built on other base images: building again`);
+        return { ...(await this.send(engine, normalized, prepared, query, digest, basesKey, stages, options)), cached: false };
       })();
       inflight.set(key, work);
       try {
@@ -317,6 +324,7 @@ export class DockerfileBuilder {
     prepared: PreparedContext,
     query: Record<string, unknown>,
     digest: string,
+    basesKey: string,
     stages: ReturnType<typeof parseStages>,
     options: BuildImageOptions,
   ): Promise<{ id: string; name: string }> {
@@ -327,6 +335,7 @@ export class DockerfileBuilder {
       ...(query.labels as Record<string, string> | undefined),
       ...ownLabels,
       [LABELS.buildDigest]: digest,
+      [BASES_LABEL]: basesKey,
     };
     // The classic builder runs one container per label given through the API; a single LABEL line appended to the
     // target stage costs one step instead. BuildKit sets labels without steps.
@@ -482,12 +491,23 @@ export class BuiltImage implements AsyncDisposable {
     });
   }
 
-  /** Removes the image and all its names from the engine (containers still using it keep it alive, untagged). */
+  /**
+   * Removes the image and all its names from the engine. Throws `EngineRequestError` when the engine keeps it because
+   * images were built on it since (remove those first); a container still using it keeps it alive, untagged.
+   */
   async remove(): Promise<void> {
     try {
       await this.engine.removeImage(this.id, true);
     } catch (error) {
       throw this.engine.requestError(`Removing image ${this.name} (${this.id.slice(7, 19)}) failed`, error, { image: this.name });
+    }
+    // The engine answers a refusal (409) like a success here; only a second look tells.
+    const left = await this.engine.inspectImage(this.id);
+    if (left && (left.RepoTags?.length ?? 0) > 0) {
+      throw new EngineRequestError(
+        `Image ${this.name} (${this.id.slice(7, 19)}) was not removed: images built on it still exist (remove them first)`,
+        { image: this.name, statusCode: 409 },
+      );
     }
     untrackResource("image", this.id);
     for (const leftover of leftoversByImage.get(this.id) ?? []) {
@@ -506,14 +526,36 @@ export class BuiltImage implements AsyncDisposable {
   }
 }
 
-/** Finds a usable image with `digest`: one kept across runs, or (for a throwaway build) one of this session. */
-async function findCached(engine: Engine, digest: string, keep: boolean): Promise<ImageSummary | undefined> {
+/**
+ * Label with the ids the `FROM` images had when the image was built. The content digest covers only the context;
+ * when a base image changes on the engine (pulled anew, rebuilt), the cached image is stale, as it is for docker
+ * build's own layer cache.
+ */
+const BASES_LABEL = "dev.throwaway.build-bases";
+
+/** A short hash of the engine's current ids for the Dockerfile's `FROM` images (`missing` for those it lacks). */
+async function baseImagesKey(engine: Engine, stages: ReturnType<typeof parseStages>): Promise<string> {
+  const refs = [...new Set(stages.filter((s) => !s.internal && s.from).map((s) => s.from))].sort();
+  const ids = await Promise.all(
+    refs.map(async (ref) => {
+      try {
+        return `${ref}=${(await engine.inspectImage(ref))?.Id ?? "missing"}`;
+      } catch (error) {
+        return `${ref}=unknown (${engineMessage(error)})`;
+      }
+    }),
+  );
+  return createHash("sha256").update(ids.join("\n")).digest("hex").slice(0, 32);
+}
+
+/** Usable images with `digest`, newest first: kept across runs, or (for a throwaway build) of this session. */
+async function findCached(engine: Engine, digest: string, keep: boolean): Promise<ImageSummary[]> {
   let found: ImageSummary[];
   try {
     found = await engine.listImages({ label: [`${LABELS.buildDigest}=${digest}`] });
   } catch (error) {
     debug("build", `image cache lookup failed, building: ${engineMessage(error)}`);
-    return undefined;
+    return [];
   }
   const session = getSessionId();
   const usable = found.filter((image) => {
@@ -521,7 +563,7 @@ async function findCached(engine: Engine, digest: string, keep: boolean): Promis
     if (labels[LABELS.buildDigest] !== digest) return false;
     return labels[LABELS.keep] === "true" || (!keep && labels[LABELS.session] === session);
   });
-  return usable.sort((a, b) => b.Created - a.Created)[0];
+  return usable.sort((a, b) => b.Created - a.Created);
 }
 
 /** The name a cached image runs under: the requested tag, else one of its own names, else a new default name. */

@@ -28,7 +28,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const image of built) await image.remove();
+  // Newest first: an image built on another must go before it.
+  for (const image of built.reverse()) await image.remove();
   await rm(scratch, { recursive: true, force: true });
 });
 
@@ -94,7 +95,8 @@ describe("GenericContainer.fromDockerfile", () => {
     try {
       const callsBefore = engine.apiCalls;
       const second = await GenericContainer.fromDockerfile(dir).buildImage();
-      expect(engine.apiCalls - callsBefore).toBe(1); // the one listImages lookup
+      // The cache lookup, and beside it the base image's id: a base that changed makes the entry stale.
+      expect(engine.apiCalls - callsBefore).toBe(2);
       expect(buildStream).not.toHaveBeenCalled();
       expect(second).toMatchObject({ id: first.id, name: first.name, digest: first.digest, cached: true });
 
@@ -108,6 +110,33 @@ describe("GenericContainer.fromDockerfile", () => {
       expect((await third.container().run()).stdout).toBe("version 2\n");
     } finally {
       buildStream.mockRestore();
+    }
+  });
+
+  it("builds again when a FROM image changed on the engine", async () => {
+    const engine = await getEngine();
+    const base = `throwaway-test/base-${RUN}`;
+    const variant = await GenericContainer.fromDockerfile(
+      await writeContext("base-variant", { Dockerfile: `FROM busybox:latest\nRUN echo second > /base.txt\n` }),
+    ).buildImage();
+    built.push(variant);
+    const dir = await writeContext("on-base", {
+      Dockerfile: `FROM ${base}:1\nCMD ["sh", "-c", "cat /base.txt 2>/dev/null || echo first"]\n`,
+    });
+    try {
+      await engine.tagImage("busybox:latest", base, "1");
+      const first = await GenericContainer.fromDockerfile(dir).buildImage();
+      built.push(first);
+      expect((await first.container().run()).stdout).toBe("first\n");
+
+      await engine.tagImage(variant.id, base, "1");
+      const second = await GenericContainer.fromDockerfile(dir).buildImage();
+      built.push(second);
+      expect(second.digest).toBe(first.digest); // the context did not change...
+      expect(second.cached).toBe(false); // ...but the base did
+      expect((await second.container().run()).stdout).toBe("second\n");
+    } finally {
+      await engine.removeImage(`${base}:1`);
     }
   });
 
@@ -302,5 +331,23 @@ describe("GenericContainer.fromDockerfile", () => {
     await image.remove();
     expect(await engine.inspectImage(image.id)).toBeUndefined();
     expect(trackedResources().some((r) => r.id === image.id)).toBe(false);
+  });
+
+  it("says so when remove() cannot remove an image others were built on", async () => {
+    const parent = await GenericContainer.fromDockerfile(
+      await writeContext("parent", { Dockerfile: `FROM busybox:latest\nRUN echo ${RUN} > /parent\n` }),
+    ).buildImage();
+    const child = await GenericContainer.fromDockerfile(
+      await writeContext("child", { Dockerfile: `FROM ${parent.name}\nRUN echo child > /child\n` }),
+    ).buildImage();
+    try {
+      await expect(parent.remove()).rejects.toThrow(
+        `Image ${parent.name} (${parent.id.slice(7, 19)}) was not removed: images built on it still exist (remove them first)`,
+      );
+    } finally {
+      await child.remove();
+      await parent.remove();
+    }
+    expect(await (await getEngine()).inspectImage(parent.id)).toBeUndefined();
   });
 });
