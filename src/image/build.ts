@@ -478,6 +478,9 @@ export class BuiltImage implements AsyncDisposable {
   /**
    * Pushes the image under its name to the registry the name points at (tag it first with {@link tag}). Refused
    * credentials throw `RegistryAuthError`, other failures `ImagePushError`; neither contains the password.
+   *
+   * Labels travel with an image: push images built with a tag or `keep: true`, since a throwaway build carries this
+   * session's labels, and a later run's cleanup on this host would take a pulled copy for a leftover of it.
    */
   async push(options: ImagePushOptions = {}): Promise<PushResult> {
     if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {
