@@ -22,8 +22,17 @@ cd "$target"
 rm -rf var/lib/mysql/* etc/mysql/debian.cnf etc/mysql/debian-start \
   etc/mysql/mariadb.conf.d etc/mysql/my.cnf etc/mysql/my.cnf.fallback \
   etc/alternatives/my.cnf
+# uid/gid 999 for mysql, as in the upstream image (bind mounts chowned for it work).
+old_uid=$(chroot . id -u mysql) old_gid=$(chroot . id -g mysql)
+if [ "$old_uid" != 999 ]; then
+  chroot . groupmod -g 999 mysql
+  chroot . usermod -u 999 -g 999 mysql
+  find . -xdev -uid "$old_uid" -exec chown -h 999 {} +
+  find . -xdev -gid "$old_gid" -exec chgrp -h 999 {} +
+fi
+
 mkdir -p etc/mysql/conf.d etc/mysql/mysql.conf.d docker-entrypoint-initdb.d \
   run/mysqld var/lib/mysql var/lib/mysql-files
-chroot . chown mysql:mysql /run/mysqld /var/lib/mysql /var/lib/mysql-files
+chown 999:999 run/mysqld var/lib/mysql var/lib/mysql-files
 chmod 1777 run/mysqld
 chmod 750 var/lib/mysql-files
