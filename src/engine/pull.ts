@@ -19,7 +19,7 @@ export interface PullOptions {
 
 const UNREACHABLE = /no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout/i;
 const NOT_FOUND = /not found|manifest unknown|does not exist|no such image|404/i;
-const DENIED = /unauthorized|denied|authentication required|forbidden|401|403/i;
+const DENIED = /unauthorized|denied|authentication required|no basic auth credentials|forbidden|401|403/i;
 
 /** Classifies a pull failure: missing image and refused credentials fail at once with a named error. */
 function pullError(image: ImageName, message: string, hadAuth: boolean, cause?: unknown): Error {
