@@ -22,8 +22,9 @@ type BodyPredicate = (body: string) => boolean | Promise<boolean>;
 
 /**
  * Ready when an HTTP(S) request to `path` on the container port's mapped host port gets an accepted status (default:
- * any 2xx) and, when a body predicate is set, a body it accepts. Probes start 10 ms apart and back off to 250 ms;
- * each request has its own read timeout. Configure by chaining: `Wait.forHttp("/health", 8080).forStatusCode(204)`.
+ * any 2xx) and, when a body predicate is set, a body it accepts. Probes start 5 ms apart and back off to 50 ms (a
+ * refused or proxied connection costs the service nothing, a request little); each request has its own read timeout.
+ * Configure by chaining: `Wait.forHttp("/health", 8080).forStatusCode(204)`.
  */
 export class HttpWaitStrategy extends BaseWaitStrategy {
   readonly path: string;
@@ -161,8 +162,8 @@ export class HttpWaitStrategy extends BaseWaitStrategy {
         return this.probe(target.host, hostPort, `${this.tls ? "https" : "http"}://${host}:${hostPort}${this.path}`, context.signal);
       },
       {
-        minIntervalMs: 10,
-        maxIntervalMs: 250,
+        minIntervalMs: 5,
+        maxIntervalMs: 50,
         factor: 1.5,
       },
     );

@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { deferred, execResult, FakeTarget, fakeContext, procNetTcp } from "../../test/wait/fake-target.js";
 import { InvalidOptionError, WaitTimeoutError } from "../errors.js";
 import { ListeningPortsWaitStrategy } from "./listening-ports.js";
-import { listeningPortsFromProcNet } from "./proc-net.js";
 import { runWait } from "./run.js";
 import type { ExitInfo } from "./strategy.js";
 
@@ -13,10 +12,11 @@ afterEach(async () => {
 });
 
 /** A local TCP server standing in for the mapped host port. `closeAtOnce` plays the engine's port proxy with nothing behind it. */
-async function hostPort(behaviour: "listen" | "closeAtOnce" = "listen"): Promise<number> {
+async function hostPort(behaviour: "listen" | "closeAtOnce" | "greet" = "listen"): Promise<number> {
   const server = createServer((socket) => {
+    socket.on("error", () => {});
     if (behaviour === "closeAtOnce") socket.end();
-    else socket.on("error", () => {});
+    if (behaviour === "greet") socket.write("J\0\0\0\n5.7.44\0");
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -66,6 +66,20 @@ describe("Wait.forListeningPorts", () => {
     expect(calls).toBe(4);
     expect(recorded.attempts).toBe(3); // the first look only picks the way of looking
     expect(target.calls.exec).toEqual([]);
+  });
+
+  it("does not look inside while the port proxy still closes connections at once (the cheap gate)", async () => {
+    const target = new FakeTarget({ ports: { 8080: await hostPort("closeAtOnce") }, listeningPorts: () => new Set() });
+    const error = (await runWithTimeout(target, new ListeningPortsWaitStrategy([8080]), 200).catch((e: unknown) => e)) as WaitTimeoutError;
+    expect(error.attempts).toBeGreaterThan(5);
+    expect(target.calls.listeningPorts).toBe(1); // only the first look, which picks the way of looking
+  });
+
+  it("takes a greeting (MySQL speaks first) through the proxy as proof, without looking inside", async () => {
+    const target = new FakeTarget({ ports: { 3306: await hostPort("greet") }, listeningPorts: () => new Set() });
+    const { context } = fakeContext();
+    await new ListeningPortsWaitStrategy([3306]).waitUntilReady(target, context);
+    expect(target.calls.listeningPorts).toBe(1); // only the first look, which picks the way of looking
   });
 
   it("checks every exposed TCP port by default", async () => {
@@ -142,7 +156,7 @@ describe("Wait.forListeningPorts", () => {
     expect(target.calls.exec).toHaveLength(1);
   });
 
-  it("in that fallback, does not take the port proxy's accept-then-close for a listening service", async () => {
+  it("does not take the port proxy's accept-then-close for a listening service, even without a view inside", async () => {
     const target = new FakeTarget({
       ports: { 8080: await hostPort("closeAtOnce") },
       exec: () => execResult(127, "exec: cat: not found"),
@@ -152,7 +166,7 @@ describe("Wait.forListeningPorts", () => {
     expect(error.lastError).toMatch(
       /^connect to 127\.0\.0\.1:\d+ failed: the connection was accepted and closed at once: nothing listens behind the port proxy yet$/,
     );
-    expect(target.calls.exec).toHaveLength(1);
+    expect(target.calls.exec).toHaveLength(0); // the host-side gate rejects before anything runs inside
   });
 
   it("stops at once when aborted", async () => {
@@ -166,15 +180,5 @@ describe("Wait.forListeningPorts", () => {
     const callsAtAbort = target.calls.listeningPorts;
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(target.calls.listeningPorts).toBe(callsAtAbort);
-  });
-});
-
-describe("listeningPortsFromProcNet", () => {
-  it("reads LISTEN sockets from tcp and tcp6, ignoring other states", () => {
-    const tcp6 =
-      "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
-      "   0: 00000000000000000000000000000000:0CEA 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n";
-    expect([...listeningPortsFromProcNet(procNetTcp(22, 3306), tcp6)].sort((a, b) => a - b)).toEqual([22, 3306]);
-    expect(listeningPortsFromProcNet(procNetTcp()).size).toBe(0); // the established 8080 connection does not count
   });
 });

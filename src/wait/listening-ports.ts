@@ -15,25 +15,29 @@ const NOT_RUNNABLE = new Set([126, 127]);
  */
 export const PROXY_SETTLE_MS = 25;
 
+/** How long the gate (see the strategy) holds a connection to see whether the port proxy closes it. Adapts up. */
+const GATE_MS = 4;
+
 /**
- * Probe pacing per way of looking inside. Reading `/proc` from the host costs a few microseconds and no engine
- * call, so it polls tightly (readiness is seen within ~10 ms); an exec costs three engine calls and a process start
- * in the container, so it backs off further.
+ * Probe pacing. A probe that fails at the gate costs one local connection, so probes run tightly (readiness is seen
+ * within a few ms). The pacing is chosen once, when the wait starts, from how the inside can be seen.
  */
 const PACING: Record<"namespace" | "exec" | "host-only", PollOptions> = {
-  namespace: { minIntervalMs: 2, maxIntervalMs: 10, factor: 1.5 },
-  exec: { minIntervalMs: 20, maxIntervalMs: 250, factor: 1.5 },
-  "host-only": { minIntervalMs: 5, maxIntervalMs: 50, factor: 1.5 },
+  namespace: { minIntervalMs: 2, maxIntervalMs: 8, factor: 1.5 },
+  exec: { minIntervalMs: 2, maxIntervalMs: 8, factor: 1.5 },
+  "host-only": { minIntervalMs: 5, maxIntervalMs: 25, factor: 1.5 },
 };
 
 /**
  * Ready when each port accepts a TCP connection on its mapped host port AND a process in the container listens on
  * it. The second check matters: the engine's port proxy accepts connections before the service listens.
  *
- * The in-container check reads the container's own `/proc/net/tcp*` from the host when the engine is local (no
- * exec, so it costs the container nothing and works on images without a shell); for a remote engine it execs
- * `cat`, and when the image cannot run that (distroless), it falls back at once to the host-side check alone, made
- * proxy-proof by requiring the connection to stay open for {@link PROXY_SETTLE_MS}, instead of timing out.
+ * Each probe first connects to the mapped host ports (cheap; a proxy with nothing behind it closes the connection at
+ * once, which fails the probe). Only when that passes does it look inside: it reads the container's own
+ * `/proc/net/tcp*` from the host when the engine is local (no exec, so it costs the container nothing and works on
+ * images without a shell); for a remote engine it execs `cat`, and when the image cannot run that (distroless), it
+ * falls back at once to the host-side check alone, requiring the connection to stay open for
+ * {@link PROXY_SETTLE_MS}, instead of timing out.
  */
 export class ListeningPortsWaitStrategy extends BaseWaitStrategy {
   private readonly ports: readonly number[];
@@ -90,38 +94,42 @@ export class ListeningPortsWaitStrategy extends BaseWaitStrategy {
 
     const first = await untilAborted(target.listeningPorts(), context.signal);
     let mode: keyof typeof PACING = first === undefined ? "exec" : "namespace";
-    // The first exec both tells whether the image can run `cat` and serves as the first probe's answer.
-    let firstByExec = mode === "exec" ? await readProcNetByExec(target, context) : undefined;
-    if (firstByExec === "unavailable") mode = "host-only";
     debug(area, `${this.describe()}: checking ${modeText[mode]}`);
 
+    // The host-side connection is the cheap gate (about a millisecond, no engine call); the inside check costs
+    // milliseconds of kernel CPU (reading /proc/net/tcp walks the whole connection table) or an exec, so it runs only
+    // when every port passes the gate. With the engine's port proxy, "passes" means the proxy did not close the
+    // connection within `gateMs`, which it does at once when nothing listens behind it.
+    let gateMs = GATE_MS;
     const pending = new Set(ports);
     await poll(
       context,
       async () => {
+        const settleMs = mode === "host-only" ? PROXY_SETTLE_MS : gateMs;
+        const gates = await Promise.all([...pending].map((port) => hostConnect(target.host, hostPort(port), context.signal, { settleMs })));
         let listening: ReadonlySet<number> | undefined;
-        if (mode === "namespace") {
-          listening = await target.listeningPorts();
+        if (gates.every((gate) => gate === "greeted")) {
+          // Bytes came back through the proxy, so they came from a process listening inside: no need to look.
+        } else if (mode === "namespace") {
+          listening = await target.listeningPorts([...pending]);
           if (listening === undefined) throw new Error("the container's network namespace could not be read (has it stopped?)");
         } else if (mode === "exec") {
-          const result = firstByExec ?? (await readProcNetByExec(target, context));
-          firstByExec = undefined;
+          const result = await readProcNetByExec(target, context);
           if (result === "unavailable") {
             mode = "host-only";
-            debug(area, `${this.describe()}: exec stopped working, checking ${modeText[mode]}`);
+            debug(area, `${this.describe()}: the image cannot run \`cat\`, checking ${modeText[mode]}`);
+            await Promise.all(
+              [...pending].map((port) => hostConnect(target.host, hostPort(port), context.signal, { settleMs: PROXY_SETTLE_MS })),
+            );
           } else listening = result;
         }
-        const waiting: string[] = [];
-        for (const port of pending) {
-          if (listening && !listening.has(port)) waiting.push(`${port}/tcp`);
+        const waiting = [...pending].filter((port) => listening && !listening.has(port));
+        if (waiting.length > 0) {
+          // The proxy kept the connection open longer than the gate allowed: give it more time next round.
+          gateMs = Math.min(gateMs * 2, PROXY_SETTLE_MS);
+          throw new Error(`nothing listens on ${waiting.map((p) => `${p}/tcp`).join(", ")} inside the container yet`);
         }
-        if (waiting.length > 0) throw new Error(`nothing listens on ${waiting.join(", ")} inside the container yet`);
-        await Promise.all(
-          [...pending].map(async (port) => {
-            await hostConnect(target.host, hostPort(port), context.signal, { settleMs: mode === "host-only" ? PROXY_SETTLE_MS : 0 });
-            pending.delete(port);
-          }),
-        );
+        pending.clear();
       },
       PACING[mode],
     );
@@ -167,21 +175,30 @@ export interface HostConnectOptions {
   settleMs?: number;
 }
 
-/** Opens and closes one TCP connection; rejects with the socket's error, or the signal's reason when aborted. */
-export function hostConnect(host: string, port: number, signal: AbortSignal, options: HostConnectOptions = {}): Promise<void> {
+/**
+ * Opens and closes one TCP connection; rejects with the socket's error, or the signal's reason when aborted. Resolves
+ * `"greeted"` when the peer sent bytes first (a server-speaks-first protocol such as MySQL's: through a port proxy,
+ * proof that a process listens behind it), else `"open"`.
+ */
+export function hostConnect(
+  host: string,
+  port: number,
+  signal: AbortSignal,
+  options: HostConnectOptions = {},
+): Promise<"greeted" | "open"> {
   const timeoutMs = options.timeoutMs ?? 1000;
   const settleMs = options.settleMs ?? 0;
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const socket = connect({ host, port, timeout: timeoutMs });
     let settleTimer: NodeJS.Timeout | undefined;
-    const done = (error?: Error, raw = false) => {
+    const done = (error?: Error, raw = false, greeted = false) => {
       clearTimeout(settleTimer);
       socket.destroy();
       signal.removeEventListener("abort", onAbort);
       if (raw) reject(error);
       else if (error) reject(new Error(`connect to ${host}:${port} failed: ${error.message}`));
-      else resolve();
+      else resolve(greeted ? "greeted" : "open");
     };
     const onAbort = () => done(signal.reason, true);
     signal.addEventListener("abort", onAbort, { once: true });
@@ -189,7 +206,7 @@ export function hostConnect(host: string, port: number, signal: AbortSignal, opt
       if (settleMs <= 0) return done();
       socket.setTimeout(0);
       settleTimer = setTimeout(() => done(), settleMs);
-      socket.once("data", () => done());
+      socket.once("data", () => done(undefined, false, true));
       socket.once("end", () =>
         done(new Error("the connection was accepted and closed at once: nothing listens behind the port proxy yet")),
       );

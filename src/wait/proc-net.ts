@@ -1,3 +1,5 @@
+import { type FileHandle, open } from "node:fs/promises";
+
 /**
  * Parses `/proc/net/tcp` and `/proc/net/tcp6` text into the set of ports in LISTEN state (state `0A`). These files
  * describe one network namespace, so read from a container's namespace they say what its processes listen on.
@@ -16,5 +18,56 @@ export function listeningPortsFromProcNet(...texts: string[]): Set<number> {
       if (Number.isInteger(port) && port > 0) ports.add(port);
     }
   }
+  return ports;
+}
+
+/**
+ * Bytes one `read()` of a /proc seq file returns at most (the kernel fills one page per call). A read shorter than
+ * this by more than a line's length was the whole file.
+ */
+const SEQ_PAGE_BYTES = 4096;
+const LONGEST_LINE_BYTES = 256;
+
+/**
+ * Reads one /proc/net table with as few `read()` calls as possible. Each call makes the kernel walk the whole
+ * connection hash table (milliseconds of CPU on a big host), including the final call that only finds the end of
+ * the file; so a short first read is taken as the whole file. `undefined` when the file cannot be read.
+ */
+export async function readProcTable(path: string): Promise<string | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(64 * 1024);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(buffer.subarray(0, bytesRead));
+      if (bytesRead < SEQ_PAGE_BYTES - LONGEST_LINE_BYTES) break;
+    }
+    return Buffer.concat(chunks).toString("latin1");
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/**
+ * The TCP ports in LISTEN state in the network namespace of process `pid`, read from this host's /proc. Reads
+ * `tcp6` first (dual-stack listeners, most servers, appear only there) and `tcp` only when `wanted` ports are still
+ * missing, or always when `wanted` is not given. `undefined` when neither table can be read (no such process).
+ */
+export async function readListeningPorts(pid: number, wanted?: readonly number[]): Promise<Set<number> | undefined> {
+  const tcp6 = await readProcTable(`/proc/${pid}/net/tcp6`);
+  const ports = listeningPortsFromProcNet(tcp6 ?? "");
+  if (wanted && wanted.length > 0 && wanted.every((port) => ports.has(port))) return ports;
+  const tcp = await readProcTable(`/proc/${pid}/net/tcp`);
+  if (tcp === undefined && tcp6 === undefined) return undefined;
+  for (const port of listeningPortsFromProcNet(tcp ?? "")) ports.add(port);
   return ports;
 }

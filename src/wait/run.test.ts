@@ -179,6 +179,21 @@ describe("runWait", () => {
     expect(error).toMatchObject({ exitCode: 137, oomKilled: true });
   });
 
+  it("catches an OOM flag the engine records after the exit", async () => {
+    let inspections = 0;
+    const target = new FakeTarget({
+      inspect: () =>
+        fakeInspect({ Status: "exited", Running: false, ExitCode: 137, OOMKilled: ++inspections > 1 }, { memory: 8 * 1024 * 1024 }),
+    });
+    const { promise, exit } = run({ strategy: new ScriptedProbe(), target });
+    exit.resolve({ exitCode: 137, oomKilled: false });
+    await vi.advanceTimersByTimeAsync(100);
+    const error = await rejection(promise);
+    expect(error).toMatchObject({ exitCode: 137, oomKilled: true });
+    expect(error.shortMessage).toMatch(/was OOM-killed \(exit code 137, memory limit 8 MiB\) after 0 ms/);
+    expect(inspections).toBe(2);
+  });
+
   it("suggests the one-shot wait when a container exits 0 under another strategy", async () => {
     const { promise, exit } = run({ strategy: new ScriptedProbe() });
     exit.resolve({ exitCode: 0, oomKilled: false });

@@ -34,6 +34,10 @@ export const FAILURE_LOG_LINES = 50;
 const FACT_TIMEOUT_MS = 2000;
 /** How long a failed strategy waits for the exit notification, so the error names the real cause. */
 const EXIT_GRACE_MS = 250;
+/** Exit code of a process killed by SIGKILL (what the OOM killer sends). */
+const SIGKILL_EXIT = 137;
+/** How long after a SIGKILL exit to look again for the engine's OOM flag, which can trail the exit event. */
+const OOM_EVENT_GRACE_MS = 100;
 
 class Exited extends Error {
   constructor(readonly info: ExitInfo) {
@@ -101,13 +105,22 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
       if (info && (!strategy.expectsExit || info.exitCode !== 0 || info.oomKilled)) exitInfo = info;
     }
     // Fresh, short timeouts: the wait's own signal is spent, and a slow engine must not stall the error.
-    const factSignal = AbortSignal.timeout(FACT_TIMEOUT_MS);
-    const [logs, inspect] = await Promise.all([
-      untilAborted(options.tailLogs(), AbortSignal.timeout(FACT_TIMEOUT_MS + 500)).catch(
-        (e: unknown) => `(could not read the container's logs: ${messageOf(e)})`,
-      ),
-      untilAborted(target.inspect(factSignal), factSignal).catch(() => undefined),
+    const inspectBriefly = () => {
+      const signal = AbortSignal.timeout(FACT_TIMEOUT_MS);
+      return untilAborted(target.inspect(signal), signal).catch(() => undefined);
+    };
+    const logsSignal = AbortSignal.timeout(FACT_TIMEOUT_MS + 500);
+    const [logs, firstInspect] = await Promise.all([
+      untilAborted(options.tailLogs(), logsSignal).catch((e: unknown) => `(could not read the container's logs: ${messageOf(e)})`),
+      inspectBriefly(),
     ]);
+    let inspect = firstInspect;
+    if (exitInfo?.exitCode === SIGKILL_EXIT && !exitInfo.oomKilled && !inspect?.State.OOMKilled) {
+      // The engine may record the exit before the kernel's OOM event: ask once more before calling it a plain kill.
+      await sleep(OOM_EVENT_GRACE_MS);
+      inspect = (await inspectBriefly()) ?? inspect;
+    }
+    if (exitInfo && inspect?.State.OOMKilled) exitInfo = { ...exitInfo, oomKilled: true };
     const failed = exitInfo !== undefined && (!strategy.expectsExit || exitInfo.exitCode !== 0 || exitInfo.oomKilled);
     const state = describeState(inspect, failed ? exitInfo : undefined);
     const facts: [string, string][] = [["Waited for", description]];

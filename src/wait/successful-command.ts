@@ -8,7 +8,7 @@ const CANNOT_START = /OCI runtime exec failed|executable file not found|no such 
 /**
  * Ready when a command run in the container exits 0, e.g. `Wait.forSuccessfulCommand("pg_isready -q")`. A string
  * runs through `/bin/sh -c`; an array runs as is (no shell: works on images without one). Each run costs three
- * engine calls and a process in the container, so runs start 10 ms apart and back off to 250 ms. When the command
+ * engine calls and a process in the container, so runs start 10 ms apart and back off to 100 ms. When the command
  * cannot start at all (the image has no such binary, or no shell for a string), the wait fails at once.
  */
 export class SuccessfulCommandWaitStrategy extends BaseWaitStrategy {
@@ -47,7 +47,7 @@ export class SuccessfulCommandWaitStrategy extends BaseWaitStrategy {
         }
         throw new Error(`exited with code ${result.exitCode}${output ? `: ${quote(output)}` : " without output"}`);
       },
-      { minIntervalMs: 10, maxIntervalMs: 250, factor: 1.5 },
+      { minIntervalMs: 10, maxIntervalMs: 100, factor: 1.5 },
     );
   }
 }
