@@ -166,7 +166,8 @@ pull_tag() { # TAG
 # Proves that TAG is served by the mirror: untag, pull by name, check the id.
 # A hold tag keeps the layers so nothing is downloaded or lost on failure.
 check_pull() { # TAG ID
-  local hold="throwaway-hold/${1%%:*}:$(tag_part "$1")"
+  local hold
+  hold="throwaway-hold/${1%%:*}:$(tag_part "$1")"
   docker tag "$2" "$hold"
   docker rmi "$1" >/dev/null
   if pull_tag "$1" && [ "$(docker image inspect --format '{{.Id}}' "$1" 2>/dev/null)" = "$2" ]; then
@@ -229,7 +230,7 @@ cmd_ensure() { # [--force] NAME...
   local force=0 name t
   if [ "${1:-}" = --force ]; then force=1; shift; fi
   mkdir -p "$LOGDIR"
-  local -A hash inputs state ids tars
+  local -A hash inputs state ids
   local to_build=() to_publish=()
   for name in "$@"; do
     inspect_image "$name"

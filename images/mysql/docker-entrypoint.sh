@@ -213,6 +213,7 @@ initialise() { # SERVER-COMMAND...
   # docker_process_sql, as with the upstream image.
   mysql=(mariadb --protocol=socket -uroot -hlocalhost --socket="$socket" --comments)
   if [ -n "$MYSQL_ROOT_PASSWORD" ]; then mysql+=(--password="$MYSQL_ROOT_PASSWORD"); fi
+  # shellcheck disable=SC2120 # init scripts may pass client options
   docker_process_sql() {
     "${mysql[@]}" ${MYSQL_DATABASE:+--database="$MYSQL_DATABASE"} "$@"
   }
