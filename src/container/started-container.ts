@@ -237,7 +237,7 @@ export class StartedContainer implements AsyncDisposable {
         >,
       exec: (cmd) => engine.exec(id, cmd),
       inspect: (signal) => engine.inspectContainer(id, signal),
-      listeningPorts: (wanted) => this.listeningPortsFromHost(wanted),
+      listeningPorts: () => this.listeningPortsFromHost(),
     };
   }
 
@@ -246,7 +246,7 @@ export class StartedContainer implements AsyncDisposable {
    * engine is local and that pid's cgroup names this container (so a pid from another machine, a VM or a pid
    * namespace we cannot see is never misread); otherwise `undefined`.
    */
-  private async listeningPortsFromHost(wanted?: readonly number[]): Promise<ReadonlySet<number> | undefined> {
+  private async listeningPortsFromHost(): Promise<ReadonlySet<number> | undefined> {
     const pid = this.state.inspect.State.Pid;
     if (!this.state.engine.isLocal() || !pid) return undefined;
     if (this.procView?.pid !== pid) {
@@ -255,7 +255,7 @@ export class StartedContainer implements AsyncDisposable {
     }
     if (!this.procView.ok) return undefined;
     const { readListeningPorts } = await import("../wait/proc-net.js");
-    return readListeningPorts(pid, wanted);
+    return readListeningPorts(pid);
   }
 
   /**

@@ -111,7 +111,7 @@ export class ListeningPortsWaitStrategy extends BaseWaitStrategy {
         if (gates.every((gate) => gate === "greeted")) {
           // Bytes came back through the proxy, so they came from a process listening inside: no need to look.
         } else if (mode === "namespace") {
-          listening = await target.listeningPorts([...pending]);
+          listening = await target.listeningPorts();
           if (listening === undefined) throw new Error("the container's network namespace could not be read (has it stopped?)");
         } else if (mode === "exec") {
           const result = await readProcNetByExec(target, context);

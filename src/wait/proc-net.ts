@@ -58,16 +58,12 @@ export async function readProcTable(path: string): Promise<string | undefined> {
 }
 
 /**
- * The TCP ports in LISTEN state in the network namespace of process `pid`, read from this host's /proc. Reads
- * `tcp6` first (dual-stack listeners, most servers, appear only there) and `tcp` only when `wanted` ports are still
- * missing, or always when `wanted` is not given. `undefined` when neither table can be read (no such process).
+ * The TCP ports in LISTEN state in the network namespace of process `pid`, read from this host's /proc. Both
+ * tables are read at once: the caller only asks when a cheaper check says the port is probably up, so the answer's
+ * latency matters more than the CPU of a second table. `undefined` when neither table can be read (no such process).
  */
-export async function readListeningPorts(pid: number, wanted?: readonly number[]): Promise<Set<number> | undefined> {
-  const tcp6 = await readProcTable(`/proc/${pid}/net/tcp6`);
-  const ports = listeningPortsFromProcNet(tcp6 ?? "");
-  if (wanted && wanted.length > 0 && wanted.every((port) => ports.has(port))) return ports;
-  const tcp = await readProcTable(`/proc/${pid}/net/tcp`);
+export async function readListeningPorts(pid: number): Promise<Set<number> | undefined> {
+  const [tcp, tcp6] = await Promise.all([readProcTable(`/proc/${pid}/net/tcp`), readProcTable(`/proc/${pid}/net/tcp6`)]);
   if (tcp === undefined && tcp6 === undefined) return undefined;
-  for (const port of listeningPortsFromProcNet(tcp ?? "")) ports.add(port);
-  return ports;
+  return listeningPortsFromProcNet(tcp ?? "", tcp6 ?? "");
 }

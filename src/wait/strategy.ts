@@ -24,9 +24,8 @@ export interface WaitTarget {
   /**
    * TCP ports the container's processes listen on, read without running anything in the container (from the
    * container's network namespace as the host sees it). `undefined` when that view is not available (remote engine).
-   * With `wanted`, the reading may stop once those are found (other listening ports may then be missing).
    */
-  listeningPorts(wanted?: readonly number[]): Promise<ReadonlySet<number> | undefined>;
+  listeningPorts(): Promise<ReadonlySet<number> | undefined>;
 }
 
 /** How a container stopped. */
