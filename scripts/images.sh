@@ -52,7 +52,7 @@ recipe_hash() { # NAME INPUTS
   {
     (cd "$IMAGES_DIR/$name" && find . -type f ! -name README.md -print0 | LC_ALL=C sort -z |
       xargs -0 sha256sum)
-    sha256sum "$ROOT/scripts/debian-rootfs.sh"
+    sha256sum <"$ROOT/scripts/debian-rootfs.sh"
     echo "$inputs"
   } | sha | cut -c1-24
 }
