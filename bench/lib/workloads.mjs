@@ -78,14 +78,16 @@ export const WORKLOADS = [
     timeoutMs: 300_000,
     lines: (s) => [
       {
+        number: "2",
         label: "MySQL: start to first SELECT 1",
         unit: "ms",
         cells: cells(s, "start"),
         targets: [{ kind: "ratio", against: "cli", max: 1.02 }],
       },
-      { label: "MySQL: stop and remove", unit: "ms", cells: cells(s, "stop") },
+      { number: "2", label: "MySQL: stop and remove", unit: "ms", cells: cells(s, "stop") },
       {
-        label: "MySQL: throwaway restore() to first query, vs a fresh start",
+        number: "3",
+        label: "MySQL: throwaway restore() to first query, vs fresh start",
         unit: "ms",
         cells: {
           throwaway: s.throwaway?.skipped
