@@ -59,6 +59,13 @@ interface TableState {
    * over their stored columns instead: slower (about 40x), but exact.
    */
   generated: boolean;
+  /**
+   * The columns that identify a row (the primary key, else a unique key of NOT NULL stored columns), or `null`:
+   * with a key, a dirty table is fixed row by row (only differing rows are deleted and re-inserted), else refilled.
+   */
+  key: string[] | null;
+  /** Columns compared as bytes in the row diff: text compares case- and pad-insensitively under most collations. */
+  textColumns: Set<string>;
   autoIncrement: number | null;
   checksum: string | null;
   triggers: TriggerState[];
@@ -265,11 +272,13 @@ export class SnapshotManager {
     const db = this.database;
     const schema = `${SNAPSHOT_SCHEMA_PREFIX}${name}`;
     const dbLiteral = connection.escape(db);
-    const [, schemaRows, tableRows, columnRows, triggerRows, viewRows] = await batch(connection, [
+    const [, schemaRows, tableRows, columnRows, keyRows, triggerRows, viewRows] = await batch(connection, [
       lockWaitStatement(lockWait),
       `SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${dbLiteral}`,
       `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, AUTO_INCREMENT AS ai FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${dbLiteral} ORDER BY TABLE_NAME`,
-      `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, GENERATION_EXPRESSION AS g, EXTRA AS x FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${dbLiteral} ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+      `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, GENERATION_EXPRESSION AS g, EXTRA AS x, DATA_TYPE AS dt FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ${dbLiteral} ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+      "SELECT TABLE_NAME AS t, INDEX_NAME AS i, COLUMN_NAME AS c, NULLABLE AS nullable FROM information_schema.STATISTICS " +
+        `WHERE TABLE_SCHEMA = ${dbLiteral} AND NON_UNIQUE = 0 ORDER BY TABLE_NAME, INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
       triggersQuery(dbLiteral),
       viewsQuery(dbLiteral),
     ]);
@@ -297,10 +306,13 @@ export class SnapshotManager {
     }
     const columns = new Map<string, string[]>(tables.map((t) => [t, []]));
     const generated = new Set<string>();
+    const textColumns = new Map<string, Set<string>>(tables.map((t) => [t, new Set()]));
     for (const row of rows(columnRows)) {
       if (isGenerated(row)) generated.add(String(row.t));
       else columns.get(String(row.t))?.push(String(row.c));
+      if (TEXT_TYPES.test(String(row.dt))) textColumns.get(String(row.t))?.add(String(row.c));
     }
+    const keys = rowKeys(rows(keyRows), columns);
     const triggers = rows(triggerRows).map((row) => ({ name: String(row.name), table: String(row.t), signature: triggerSignature(row) }));
     const viewSignatures = new Map(rows(viewRows).map((row) => [String(row.name), viewSignature(row)]));
 
@@ -318,6 +330,8 @@ export class SnapshotManager {
         shape: shapeOf(createSql),
         columns: columns.get(table) ?? [],
         generated: generated.has(table),
+        key: keys.get(table) ?? null,
+        textColumns: textColumns.get(table) ?? new Set(),
         autoIncrement: autoIncrements.get(table) ?? null,
         checksum: null,
         triggers: [],
@@ -390,6 +404,7 @@ export class SnapshotManager {
     const present = new Map(
       rows(state[SYNC_STATEMENTS.length]).map((row) => [String(row.name), { type: String(row.type), ai: num(row.ai), ut: num(row.ut) }]),
     );
+    const read = performance.now();
     const plan = emptyPlan();
     const since = this.sync;
     const fast = since !== undefined && this.unchangedSince(since, now, snapshot, present);
@@ -409,6 +424,7 @@ export class SnapshotManager {
       await this.planFull(connection, snapshot, present, plan);
     }
 
+    const compared = performance.now();
     const restored = [
       ...new Set([...plan.recreate.map((t) => t.name), ...plan.refill.map((t) => t.name), ...plan.autoIncrement.keys()]),
     ].sort();
@@ -418,16 +434,7 @@ export class SnapshotManager {
       // Nothing to put back: the state read at the start is the new sync point (no write happened since).
       this.sync = now;
     } else {
-      const applied = await batch(connection, [
-        ...this.applyStatements(snapshot, plan),
-        ...(plan.createViews.length ? [] : SYNC_STATEMENTS),
-      ]);
-      if (plan.createViews.length > 0) {
-        await createViews(connection, plan.createViews);
-        this.sync = syncPointOf(snapshot.name, await batch(connection, SYNC_STATEMENTS));
-      } else {
-        this.sync = syncPointOf(snapshot.name, applied.slice(-SYNC_STATEMENTS.length));
-      }
+      this.sync = await this.apply(connection, snapshot, plan);
     }
     const result: RestoreResult = {
       name: snapshot.name,
@@ -439,7 +446,9 @@ export class SnapshotManager {
     };
     debug(
       "mysql",
-      `restore ${JSON.stringify(snapshot.name)} (${result.mode}): checked ${result.checked.length}, restored [${restored.join(", ")}], dropped [${result.dropped.join(", ")}] in ${result.durationMs} ms${plan.reasons.length ? ` (${plan.reasons.join("; ")})` : ""}`,
+      `restore ${JSON.stringify(snapshot.name)} (${result.mode}): checked ${result.checked.length}, restored [${restored.join(", ")}], ` +
+        `dropped [${result.dropped.join(", ")}] in ${result.durationMs} ms (read ${ms(read - started)}, compare ${ms(compared - read)}, ` +
+        `apply ${ms(performance.now() - compared)})${plan.reasons.length ? `: ${plan.reasons.join("; ")}` : ""}`,
     );
     return result;
   }
@@ -530,38 +539,61 @@ export class SnapshotManager {
     }
   }
 
-  /** The statements that carry out a plan, in an order foreign keys, triggers and views allow. */
-  private applyStatements(snapshot: Snapshot, plan: Plan): string[] {
+  /**
+   * Carries out a plan in an order foreign keys, triggers and views allow, in at most two round trips (three with
+   * views), and returns the new sync point. Tables fixed by row diff are checksummed again at once; any that still
+   * differ (a comparison the diff got wrong) are refilled whole before anything else happens.
+   */
+  private async apply(connection: mysql.Connection, snapshot: Snapshot, plan: Plan): Promise<SyncPoint> {
     const db = this.database;
     const from = (t: TableState) => `${q(snapshot.schema)}.${q(t.name)}`;
     const into = (t: TableState) => `${q(db)}.${q(t.name)}`;
+    const refill = (t: TableState) => [`DELETE FROM ${into(t)}`, copyRows(t, into(t), from(t))];
     // Refilling a table fires its triggers: drop them for the refill and create them again after.
     const refillTriggers = plan.refill.flatMap((t) => t.triggers).filter((t) => !plan.createTriggers.includes(t));
     const dropTriggers = [...new Set([...plan.dropTriggers, ...refillTriggers.map((t) => t.name)])];
     const createTriggers = [...plan.createTriggers, ...refillTriggers];
-    const statements = ["SET SESSION foreign_key_checks = 0, unique_checks = 0"];
-    if (plan.createDatabase)
-      statements.push(`CREATE DATABASE IF NOT EXISTS ${q(db)} CHARACTER SET ${snapshot.charset} COLLATE ${snapshot.collation}`);
+
+    const structure = ["SET SESSION foreign_key_checks = 0, unique_checks = 0"];
+    if (plan.createDatabase) {
+      structure.push(`CREATE DATABASE IF NOT EXISTS ${q(db)} CHARACTER SET ${snapshot.charset} COLLATE ${snapshot.collation}`);
+    }
     // SHOW CREATE texts name their table (and referenced tables) without the database.
-    statements.push(`USE ${q(db)}`);
-    statements.push(...plan.dropViews.map((v) => `DROP VIEW IF EXISTS ${q(db)}.${q(v)}`));
-    statements.push(...plan.dropTables.map((t) => `DROP TABLE IF EXISTS ${q(db)}.${q(t)}`));
-    statements.push(...dropTriggers.map((t) => `DROP TRIGGER IF EXISTS ${q(db)}.${q(t)}`));
-    statements.push(...plan.recreate.map((t) => t.createSql));
-    const rowsToCopy = [...plan.refill, ...plan.recreate];
-    if (rowsToCopy.length > 0) {
-      statements.push("START TRANSACTION");
-      statements.push(...plan.refill.map((t) => `DELETE FROM ${into(t)}`));
-      statements.push(...rowsToCopy.map((t) => copyRows(t, into(t), from(t))));
-      statements.push("COMMIT");
+    structure.push(`USE ${q(db)}`);
+    structure.push(...plan.dropViews.map((v) => `DROP VIEW IF EXISTS ${q(db)}.${q(v)}`));
+    structure.push(...plan.dropTables.map((t) => `DROP TABLE IF EXISTS ${q(db)}.${q(t)}`));
+    structure.push(...dropTriggers.map((t) => `DROP TRIGGER IF EXISTS ${q(db)}.${q(t)}`));
+    structure.push(...plan.recreate.map((t) => t.createSql));
+    const diffed = plan.refill.filter((t) => t.key !== null);
+    if (plan.refill.length + plan.recreate.length > 0) {
+      structure.push("START TRANSACTION");
+      for (const table of plan.refill) structure.push(...(table.key ? diffRows(table, into(table), from(table)) : refill(table)));
+      structure.push(...plan.recreate.map((t) => copyRows(t, into(t), from(t))));
+      structure.push("COMMIT");
     }
-    for (const [table, value] of plan.autoIncrement) statements.push(`ALTER TABLE ${q(db)}.${q(table)} AUTO_INCREMENT = ${value}`);
-    for (const trigger of createTriggers) {
-      statements.push(`SET SESSION sql_mode = ${sqlString(trigger.sqlMode)}`, trigger.createSql);
+    const verify = checksumStatements(db, diffed);
+
+    const finish: string[] = [];
+    for (const [table, value] of plan.autoIncrement) finish.push(`ALTER TABLE ${q(db)}.${q(table)} AUTO_INCREMENT = ${value}`);
+    for (const trigger of createTriggers) finish.push(`SET SESSION sql_mode = ${sqlString(trigger.sqlMode)}`, trigger.createSql);
+    if (createTriggers.length > 0) finish.push("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+    finish.push("SET SESSION foreign_key_checks = 1, unique_checks = 1");
+    const sync = plan.createViews.length > 0 ? [] : SYNC_STATEMENTS;
+
+    let results: unknown[];
+    if (verify.length === 0) {
+      results = await batch(connection, [...structure, ...finish, ...sync]);
+    } else {
+      const first = await batch(connection, [...structure, ...verify]);
+      const checksums = checksumsOf(db, diffed, first.slice(-verify.length));
+      const missed = diffed.filter((t) => checksums.get(t.name) !== t.checksum);
+      if (missed.length > 0) debug("mysql", `row diff left ${missed.map((t) => t.name).join(", ")} different: refilling whole`);
+      const fixes = missed.length > 0 ? ["START TRANSACTION", ...missed.flatMap(refill), "COMMIT"] : [];
+      results = await batch(connection, [...fixes, ...finish, ...sync]);
     }
-    if (createTriggers.length > 0) statements.push("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
-    statements.push("SET SESSION foreign_key_checks = 1, unique_checks = 1");
-    return statements;
+    if (plan.createViews.length === 0) return syncPointOf(snapshot.name, results.slice(-SYNC_STATEMENTS.length));
+    await createViews(connection, plan.createViews);
+    return syncPointOf(snapshot.name, await batch(connection, SYNC_STATEMENTS));
   }
 }
 
@@ -609,6 +641,44 @@ async function createViews(connection: mysql.Connection, views: readonly ViewSta
     if (failed.length === pending.length) throw failed[0]!.error;
     pending = failed.map((f) => f.view);
   }
+}
+
+/** Data types whose equality ignores case or trailing spaces (or, for JSON, formatting): compared as bytes instead. */
+const TEXT_TYPES =
+  /^(char|varchar|tinytext|text|mediumtext|longtext|enum|set|json|geometry|point|linestring|polygon|multi\w+|geometrycollection)$/i;
+
+/** Each table's row key: the primary key, else the first unique key whose columns are all NOT NULL and stored. */
+function rowKeys(indexRows: readonly Row[], columns: Map<string, string[]>): Map<string, string[]> {
+  const indexes = new Map<string, { table: string; columns: string[]; usable: boolean }>();
+  for (const row of indexRows) {
+    const id = `${String(row.t)}\u0000${String(row.i)}`;
+    const index = indexes.get(id) ?? { table: String(row.t), columns: [], usable: true };
+    index.columns.push(String(row.c));
+    if (row.nullable === "YES" || !columns.get(index.table)?.includes(String(row.c))) index.usable = false;
+    indexes.set(id, index);
+  }
+  const keys = new Map<string, string[]>();
+  for (const index of indexes.values()) if (index.usable && !keys.has(index.table)) keys.set(index.table, index.columns);
+  return keys;
+}
+
+/**
+ * Fixes a table row by row: deletes live rows with no identical row in the copy (changed or added), then inserts
+ * the copy's rows whose key is missing (changed or deleted). Reads both tables once by key and writes only the
+ * differing rows: ~4x faster than a whole refill when a test changed a few rows.
+ */
+function diffRows(table: TableState, into: string, from: string): string[] {
+  const key = table.key!;
+  const on = key.map((c) => `s.${q(c)} = l.${q(c)}`);
+  const same = table.columns.map((c) =>
+    table.textColumns.has(c) ? `CAST(l.${q(c)} AS BINARY) <=> CAST(s.${q(c)} AS BINARY)` : key.includes(c) ? "" : `l.${q(c)} <=> s.${q(c)}`,
+  );
+  const columns = table.columns.map(q).join(", ");
+  const first = q(key[0]!);
+  return [
+    `DELETE l FROM ${into} l LEFT JOIN ${from} s ON ${[...on, ...same.filter(Boolean)].join(" AND ")} WHERE s.${first} IS NULL`,
+    `INSERT INTO ${into} (${columns}) SELECT ${table.columns.map((c) => `s.${q(c)}`).join(", ")} FROM ${from} s LEFT JOIN ${into} l ON ${on.join(" AND ")} WHERE l.${first} IS NULL`,
+  ];
 }
 
 function copyRows(table: TableState, into: string, from: string): string {
@@ -695,6 +765,8 @@ function viewsQuery(dbLiteral: string): string {
 function viewSignature(row: Row): string {
   return JSON.stringify([row.def, row.chk, row.definer, row.security]);
 }
+
+const ms = (value: number) => `${value.toFixed(1)} ms`;
 
 function sqlString(value: string): string {
   return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;

@@ -3,7 +3,13 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import type mysql from "mysql2/promise";
-import { type ContainerHandleState, StartedContainer, type StopOptions, type StoppedContainer } from "../../container/started-container.js";
+import {
+  type ConnectionInfo,
+  type ContainerHandleState,
+  StartedContainer,
+  type StopOptions,
+  type StoppedContainer,
+} from "../../container/started-container.js";
 import { InvalidOptionError } from "../../errors.js";
 import { ConnectionRegistry, connectionError, endpointOf, InternalConnection, loadedMysql2, openConnection } from "./connections.js";
 import { MySqlQueryError, mysqlErrorFacts } from "./errors.js";
@@ -98,6 +104,13 @@ export class StartedMySqlContainer extends StartedContainer {
     const { host, port, user, password, database } = this.getConnectionOptions(identity);
     const credentials = password === "" ? encodeURIComponent(user) : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
     return `mysql://${credentials}@${host}:${port}/${encodeURIComponent(database ?? "")}`;
+  }
+
+  /** Adds what MySQL clients take: the connection `uri`, `user`, `password` and `database` (`MYSQL_URI`, ... in env files). */
+  override connectionInfo(): ConnectionInfo {
+    const base = super.connectionInfo();
+    const { user, password, database } = this.getConnectionOptions();
+    return { ...base, values: { ...base.values, uri: this.getConnectionUri(), user, password, database: database ?? "" } };
   }
 
   /**

@@ -35,6 +35,7 @@ END//
 DELIMITER ;
 CREATE TABLE settings (name VARCHAR(50) PRIMARY KEY, value TEXT, data BLOB, kind ENUM('a', 'b'), at DATETIME(6));
 CREATE TABLE counters (id INT AUTO_INCREMENT PRIMARY KEY, n INT);
+CREATE TABLE notes (body VARCHAR(50));
 CREATE VIEW book_titles AS SELECT b.id, a.name AS author, b.title FROM books b JOIN authors a ON a.id = b.author_id;
 
 INSERT INTO authors (name, born) VALUES ('Ann', '1970-01-02'), ('Bob', NULL), ('Cy', '1990-12-31');
@@ -42,6 +43,7 @@ INSERT INTO books (author_id, title, price) VALUES (1, 'A1', 10.5), (1, 'A2', 11
 INSERT INTO reviews (book_id, stars) VALUES (1, 5), (1, 4), (2, 3), (3, 5), (4, 1), (5, 2), (6, 4), (6, 5);
 INSERT INTO settings VALUES ('theme', 'dark', X'00FF10', 'a', '2026-01-02 03:04:05.123456'), ('empty', NULL, NULL, NULL, NULL);
 -- A 0 id (kept by NO_AUTO_VALUE_ON_ZERO) and a counter ahead of the rows: both must survive restores.
+INSERT INTO notes VALUES ('no key'), ('no key'), (NULL);
 INSERT INTO counters (id, n) VALUES (0, 0), (1, 10), (2, 20), (3, 30), (4, 40), (5, 50);
 DELETE FROM counters WHERE id IN (4, 5);
 `;
@@ -91,9 +93,9 @@ describe("snapshot() and restore()", () => {
     writeFileSync(join(dir, "seed.sql"), SEED);
     await mysql.executeScript(join(dir, "seed.sql"));
     seeded = await dump();
-    expect(Object.keys(seeded.tables)).toEqual(["audit", "authors", "books", "counters", "reviews", "settings"]);
+    expect(Object.keys(seeded.tables)).toEqual(["audit", "authors", "books", "counters", "notes", "reviews", "settings"]);
     expect(seeded.tables.counters!.create).toMatch(/AUTO_INCREMENT=6 /);
-    expect(await mysql.snapshot()).toMatchObject({ name: "default", tables: 6, views: 1, triggers: 1 });
+    expect(await mysql.snapshot()).toMatchObject({ name: "default", tables: 7, views: 1, triggers: 1 });
   });
   afterAll(async () => {
     await mysql?.stop();
@@ -110,6 +112,16 @@ describe("snapshot() and restore()", () => {
     expect(await dump()).not.toEqual(seeded);
     const result = await mysql.restore();
     expect(result).toMatchObject({ name: "default", mode: "fast", restored: ["authors", "books", "reviews", "settings"], dropped: [] });
+    expect(await dump()).toEqual(seeded);
+  });
+
+  it("sees changes that text comparison would miss: case only, trailing spaces, in keys too; and tables without keys", async () => {
+    await mysql.executeQuery("UPDATE settings SET value = 'DARK' WHERE name = 'theme'"); // equal under the _ci collation
+    await mysql.executeQuery("UPDATE settings SET name = 'EMPTY' WHERE name = 'empty'"); // the primary key, case only
+    await mysql.executeQuery("UPDATE authors SET name = 'Bob ' WHERE name = 'Bob'"); // equal under PAD SPACE
+    await mysql.executeQuery("DELETE FROM notes WHERE body IS NULL");
+    await mysql.executeQuery("INSERT INTO notes VALUES ('no key')"); // same row count, same rows but one
+    expect(await mysql.restore()).toMatchObject({ mode: "fast", restored: ["authors", "notes", "settings"] });
     expect(await dump()).toEqual(seeded);
   });
 
@@ -169,7 +181,7 @@ describe("snapshot() and restore()", () => {
     await mysql.executeQuery("DROP DATABASE test", [], { root: true });
     expect(await mysql.restore()).toMatchObject({
       mode: "full",
-      restored: ["audit", "authors", "books", "counters", "reviews", "settings"],
+      restored: ["audit", "authors", "books", "counters", "notes", "reviews", "settings"],
     });
     expect(await dump()).toEqual(seeded);
     expect(await mysql.executeQuery("SELECT COUNT(*) AS n FROM book_titles")).toEqual([{ n: 6 }]);
@@ -185,7 +197,7 @@ describe("snapshot() and restore()", () => {
   it("keeps named snapshots apart", async () => {
     await mysql.executeQuery("INSERT INTO authors (name) VALUES ('Zed')");
     await mysql.executeQuery("DELETE FROM counters WHERE id = 0");
-    expect(await mysql.snapshot("with_zed")).toMatchObject({ name: "with_zed", tables: 6 });
+    expect(await mysql.snapshot("with_zed")).toMatchObject({ name: "with_zed", tables: 7 });
     const withZed = await dump();
     expect(await mysql.restore("default")).toMatchObject({ mode: "full", restored: ["authors", "counters"] });
     expect(await dump()).toEqual(seeded);
