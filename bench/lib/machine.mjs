@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { docker } from "./docker.mjs";
 
@@ -23,6 +23,41 @@ function osName() {
   }
 }
 
+/** Whether published ports go through docker-proxy (it accepts connections before the service listens). */
+function userlandProxy() {
+  try {
+    const config = JSON.parse(readFileSync("/etc/docker/daemon.json", "utf8"));
+    return config["userland-proxy"] === false ? "off (daemon.json)" : "on (the daemon's default)";
+  } catch (error) {
+    return error?.code === "ENOENT" ? "on (the daemon's default)" : "unknown";
+  }
+}
+
+/**
+ * Processes still running whose command line names one of this run's throwaway sessions (the reaper's watchdogs,
+ * which must exit on their own once their session's processes are gone). Linux only; elsewhere none are found.
+ * @param {string} sessionPrefix
+ */
+export function processesOfSessions(sessionPrefix) {
+  const found = [];
+  let pids = [];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return found;
+  }
+  for (const pid of pids) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+      if (cmdline.includes(`"sessionId":"${sessionPrefix}`)) found.push(`${pid} ${cmdline.slice(0, 160)}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 export async function machineFacts() {
   const version = JSON.parse(await docker(["version", "--format", "{{json .}}"]));
   const info = JSON.parse(await docker(["info", "--format", "{{json .}}"]));
@@ -40,7 +75,7 @@ export async function machineFacts() {
       storageDriver: info.Driver,
       cgroupDriver: info.CgroupDriver,
       cgroupVersion: info.CgroupVersion,
-      userlandProxy: "default (docker-proxy on)",
+      userlandProxy: userlandProxy(),
       runningContainersAtStart: info.ContainersRunning,
     },
   };
