@@ -84,11 +84,11 @@ describe("throwaway (no command)", () => {
   });
 
   it("names an unknown command in one line, exit 2", async () => {
-    expect(await cli("rm")).toEqual({
-      code: 2,
-      out: [],
-      err: ["throwaway: unknown command rm. Commands: ps, prune. Run `throwaway --help` for usage."],
-    });
+    const { code, out, err } = await cli("rm");
+    expect({ code, out }).toEqual({ code: 2, out: [] });
+    // Other commands join the table over time: the list must start with ours and name them all.
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/^throwaway: unknown command rm\. Commands: ps, prune(, [a-z]+)*\. Run `throwaway --help` for usage\.$/);
   });
 
   it("reads `help <command>` as `<command> --help`", async () => {
