@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -54,7 +55,9 @@ export async function bundleUsersService(): Promise<BundleResult> {
   const changed = previous === undefined || !previous.equals(output.contents);
   if (changed) {
     // Written aside and renamed, so a concurrent image build never sends half a file.
-    const temporary = `${BUNDLE_PATH}.${process.pid}.tmp`;
+    // build/ is not in git: a fresh clone has none. The name is unique per call (threads share a pid).
+    await mkdir(dirname(BUNDLE_PATH), { recursive: true });
+    const temporary = `${BUNDLE_PATH}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     await writeFile(temporary, output.contents);
     await rename(temporary, BUNDLE_PATH);
   }

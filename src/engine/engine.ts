@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Readable } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import type Docker from "dockerode";
 import { debug } from "../debug.js";
 import { ContainerStartError, EngineRequestError, EngineUnavailableError, type ErrorContext } from "../errors.js";
@@ -263,6 +263,51 @@ export class Engine {
     return { ...collected, exitCode: inspect.ExitCode ?? -1 };
   }
 
+  /**
+   * Creates an exec instance for interactive use (`throwaway exec`): with a TTY and/or stdin attached, unlike
+   * {@link exec}, which collects the output of a command. Start it with {@link startExec}; returns its id.
+   */
+  async createExec(id: string, cmd: string[], options: ExecOptions & { tty: boolean; stdin: boolean }): Promise<string> {
+    const created = await this.dial<{ Id: string }>("POST", `/containers/${id}/exec`, {
+      body: {
+        Cmd: cmd,
+        AttachStdin: options.stdin,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: options.tty,
+        ...(options.env ? { Env: Object.entries(options.env).map(([k, v]) => `${k}=${v}`) } : {}),
+        ...(options.workingDir ? { WorkingDir: options.workingDir } : {}),
+        ...(options.user ? { User: options.user } : {}),
+      },
+      statusCodes: { 201: true },
+    });
+    return created.Id;
+  }
+
+  /**
+   * Starts an exec made by {@link createExec} and returns the connection the engine hands over: what is written to
+   * it is the command's stdin (`end()` closes that stdin), what it carries is the output: raw bytes with a TTY,
+   * else the multiplexed frames `demux.ts` splits.
+   */
+  startExec(execId: string, tty: boolean): Promise<Duplex> {
+    return this.dial("POST", `/exec/${execId}/start`, {
+      body: { Detach: false, Tty: tty },
+      isStream: true,
+      hijack: true,
+      statusCodes: { 200: true, 101: true },
+    });
+  }
+
+  /** Sets the size of an exec's TTY (rows and columns), as a terminal resize does. */
+  async resizeExec(execId: string, size: { rows: number; columns: number }): Promise<void> {
+    await this.dial("POST", `/exec/${execId}/resize`, { query: { h: size.rows, w: size.columns }, statusCodes: { 200: true, 201: true } });
+  }
+
+  /** An exec's state: `ExitCode` is `null` while it runs. */
+  inspectExec(execId: string): Promise<{ Running: boolean; ExitCode: number | null; Pid: number }> {
+    return this.dial("GET", `/exec/${execId}/json`);
+  }
+
   async putArchive(id: string, path: string, tar: Readable): Promise<void> {
     await this.dial("PUT", `/containers/${id}/archive`, { query: { path }, file: tar, statusCodes: { 200: true } });
   }
@@ -466,7 +511,9 @@ async function discover(): Promise<Engine> {
   for (const endpoint of candidates) {
     const engine = new Engine(endpoint);
     try {
-      await engine.ping(AbortSignal.timeout(endpoint.kind === "unix" ? 2000 : 5000));
+      // A missing or refused socket fails at once; the bound only matters for an engine that hangs, and a loaded
+      // engine can take seconds to answer, so it is generous.
+      await engine.ping(AbortSignal.timeout(15_000));
       debug("engine", `using ${engine.describe()}`);
       return engine;
     } catch (error) {
