@@ -194,6 +194,22 @@ describe("runWait", () => {
     expect(inspections).toBe(2);
   });
 
+  it("names the likely OOM kill when the engine never flags it but a memory limit was set", async () => {
+    const target = new FakeTarget({
+      inspect: () => fakeInspect({ Status: "exited", Running: false, ExitCode: 137 }, { memory: 16 * 1024 * 1024 }),
+    });
+    const { promise, exit } = run({ strategy: new ScriptedProbe(), target });
+    exit.resolve({ exitCode: 137, oomKilled: false });
+    await vi.advanceTimersByTimeAsync(200);
+    const error = await rejection(promise);
+    expect(error).toMatchObject({ exitCode: 137, oomKilled: false });
+    expect(error.shortMessage).toBe(
+      "Container 3f2a9c1b7d10 (fake, busybox:latest) exited with code 137 after 0 ms while waiting for scripted probe: " +
+        "SIGKILL, most likely the OOM killer (the engine did not flag it) under the 16 MiB memory limit; give it more memory (withResources({ memoryBytes }))",
+    );
+    expect(target.calls.inspect).toBe(3);
+  });
+
   it("suggests the one-shot wait when a container exits 0 under another strategy", async () => {
     const { promise, exit } = run({ strategy: new ScriptedProbe() });
     exit.resolve({ exitCode: 0, oomKilled: false });

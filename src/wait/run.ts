@@ -38,6 +38,7 @@ const EXIT_GRACE_MS = 250;
 const SIGKILL_EXIT = 137;
 /** How long after a SIGKILL exit to look again for the engine's OOM flag, which can trail the exit event. */
 const OOM_EVENT_GRACE_MS = 100;
+const OOM_EVENT_LOOKS_WITH_LIMIT = 2;
 
 class Exited extends Error {
   constructor(readonly info: ExitInfo) {
@@ -115,8 +116,10 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
       inspectBriefly(),
     ]);
     let inspect = firstInspect;
-    if (exitInfo?.exitCode === SIGKILL_EXIT && !exitInfo.oomKilled && !inspect?.State.OOMKilled) {
-      // The engine may record the exit before the kernel's OOM event: ask once more before calling it a plain kill.
+    // The engine may record the exit before the kernel's OOM event: look again before calling it a plain kill, a
+    // few times when a memory limit makes an OOM kill likely.
+    const looks = inspect?.HostConfig.Memory ? OOM_EVENT_LOOKS_WITH_LIMIT : 1;
+    for (let look = 0; look < looks && exitInfo?.exitCode === SIGKILL_EXIT && !exitInfo.oomKilled && !inspect?.State.OOMKilled; look++) {
       await sleep(OOM_EVENT_GRACE_MS);
       inspect = (await inspectBriefly()) ?? inspect;
     }
@@ -131,9 +134,7 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
       const limit = inspect?.HostConfig.Memory ? `, memory limit ${formatBytes(inspect.HostConfig.Memory)}` : "";
       headline = exitInfo.oomKilled
         ? `${title(context)} was OOM-killed (exit code ${exitInfo.exitCode}${limit}) after ${elapsedMs} ms while waiting for ${description}: give it more memory (withResources({ memoryBytes }))`
-        : `${title(context)} exited with code ${exitInfo.exitCode} after ${elapsedMs} ms while waiting for ${description}${
-            exitInfo.exitCode === 0 ? ": it ran to completion; for a container meant to exit, use Wait.forOneShotStartup()" : ""
-          }`;
+        : `${title(context)} exited with code ${exitInfo.exitCode} after ${elapsedMs} ms while waiting for ${description}${exitHint(exitInfo, inspect)}`;
       throw new ContainerExitedError(headline, {
         ...context,
         details: formatDetails(options.afterFailure, facts, logs),
@@ -179,6 +180,17 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
     options.signal?.removeEventListener("abort", userAbort);
     controller.abort(); // stops streams and probes the strategy left running
   }
+}
+
+/** What an exit code alone suggests, for the one-line message. */
+function exitHint(exit: ExitInfo, inspect: ContainerInspect | undefined): string {
+  if (exit.exitCode === 0) return ": it ran to completion; for a container meant to exit, use Wait.forOneShotStartup()";
+  const memory = inspect?.HostConfig.Memory;
+  if (exit.exitCode === SIGKILL_EXIT && memory) {
+    // Seen on cgroup v2 engines: the kernel's OOM kill is sometimes not flagged; the limit makes it the likely cause.
+    return `: SIGKILL, most likely the OOM killer (the engine did not flag it) under the ${formatBytes(memory)} memory limit; give it more memory (withResources({ memoryBytes }))`;
+  }
+  return "";
 }
 
 /** `Waited for: ...` lines aligned, then the log lines under a heading. */

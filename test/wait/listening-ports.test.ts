@@ -85,9 +85,13 @@ describe("Wait.forListeningPorts against the engine", () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ContainerExitedError);
     const e = error as ContainerExitedError;
-    expect(e).toMatchObject({ exitCode: 137, oomKilled: true });
+    expect(e.exitCode).toBe(137);
+    // The engine flags most OOM kills; on cgroup v2 it sometimes misses one (about 1 in 10 here), and the message then
+    // still names the likely cause from the exit code and the limit.
     expect(e.shortMessage).toMatch(
-      /^Container [0-9a-f]{12} \([a-z_]+, busybox:latest\) was OOM-killed \(exit code 137, memory limit 16 MiB\) after \d+ ms while waiting for listening ports \(all exposed\): give it more memory \(withResources\(\{ memoryBytes \}\)\)$/,
+      e.oomKilled
+        ? /^Container [0-9a-f]{12} \([a-z_]+, busybox:latest\) was OOM-killed \(exit code 137, memory limit 16 MiB\) after \d+ ms while waiting for listening ports \(all exposed\): give it more memory \(withResources\(\{ memoryBytes \}\)\)$/
+        : /^Container [0-9a-f]{12} \([a-z_]+, busybox:latest\) exited with code 137 after \d+ ms while waiting for listening ports \(all exposed\): SIGKILL, most likely the OOM killer \(the engine did not flag it\) under the 16 MiB memory limit; give it more memory \(withResources\(\{ memoryBytes \}\)\)$/,
     );
     expect(e.message).toContain("\nallocating");
   });
