@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Connection, Pool } from "mysql2/promise";
-import { InvalidOptionError } from "throwaway";
+import { ContainerExitedError, InvalidOptionError } from "throwaway";
 import { MySqlConnectionError, MySqlContainer, MySqlQueryError, type StartedMySqlContainer } from "throwaway/mysql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -247,5 +247,22 @@ describe("MySqlContainer with root as the user and an empty password (the seed's
       expect(containerExists(id)).toBe(true);
     }
     expect(containerExists(id)).toBe(false);
+  });
+});
+
+describe("MySqlContainer that cannot start", () => {
+  it("fails at once with the server's own complaint, and removes the container", async () => {
+    const error = await new MySqlContainer()
+      .withServerArgs("--no-such-option=1")
+      .start()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ContainerExitedError);
+    const e = error as ContainerExitedError;
+    // The wording before "exited" is the core's; the strategy's description is this module's.
+    expect(e.shortMessage).toMatch(
+      / exited with code 1 after \d+ ms while waiting for mysql "SELECT 1" as "test" on 3306\/tcp \(database "test"\)$/,
+    );
+    expect(e.message).toContain("unknown variable 'no-such-option=1'");
+    expect(containerExists(e.containerId!)).toBe(false);
   });
 });
