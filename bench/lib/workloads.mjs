@@ -130,7 +130,7 @@ export const WORKLOADS = [
     mode: "worker",
     sample: "parallel",
     variants: STANDARD,
-    samples: { full: 5, quick: 2 },
+    samples: { full: 5, quick: 1 },
     timeoutMs: 180_000,
     lines: (s) => [
       {
