@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { markdownTable, skipReasons, tableLines } from "./report.mjs";
+import { earlyReadiness, markdownTable, skipReasons, tableLines } from "./report.mjs";
 import { ratioChart } from "./svg.mjs";
 
 /**
@@ -32,6 +32,7 @@ export function resultsSection(results) {
   const m = results.machine;
   const v = results.versions;
   const skips = skipReasons(results);
+  const early = earlyReadiness(results);
   const missed = tableLines(results)
     .flatMap((l) => l.targetResults.map((t) => ({ ...t, label: l.label })))
     .filter((t) => t.met === false);
@@ -51,6 +52,7 @@ export function resultsSection(results) {
       ? ["Targets missed in this run:", "", ...missed.map((t) => `- ${t.label}: ${t.text}, measured ${t.measured}`), ""]
       : []),
     ...(skips.length ? ["Skipped:", "", ...skips.map((s) => `- ${s}`), ""] : []),
+    ...(early.length ? ["Ready too early (requests failed after a wait said ready):", "", ...early.map((s) => `- ${s}`), ""] : []),
     "Settings of this run:",
     "",
     settingsBlock(results),

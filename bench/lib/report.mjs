@@ -100,6 +100,27 @@ export function skipReasons(results) {
   return [...new Set(reasons)];
 }
 
+/** Info fields that count requests or queries that failed after a library said "ready": each one is a wait that returned early. */
+const EARLY = ["failedRequestsAfterReady", "failedQueriesAfterReady", "failedQueriesAfterRestore"];
+
+/** One line per variant whose "ready" was followed by failing requests, in any kept sample. */
+export function earlyReadiness(results) {
+  const out = [];
+  for (const w of results.workloads) {
+    for (const variant of w.variants) {
+      const samples = w.samples.filter((x) => x.variant === variant.key && !x.warmup && x.ok);
+      const early = samples.filter((x) => EARLY.some((k) => (x.info?.[k] ?? 0) > 0));
+      if (early.length) {
+        const total = early.reduce((sum, x) => sum + EARLY.reduce((n, k) => n + (x.info?.[k] ?? 0), 0), 0);
+        out.push(
+          `${w.id} / ${variant.key}: in ${early.length} of ${samples.length} samples the wait said ready before the service answered (${total} failed attempts after it)`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
 /** A plain-text table for the terminal. */
 export function consoleTable(results) {
   const lines = tableLines(results);
@@ -123,6 +144,8 @@ export function consoleTable(results) {
   const out = [fmt(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(fmt)];
   const extra = lines.flatMap((l) => notes(l).map((n) => `  ${l.label}: ${n}`));
   if (extra.length) out.push("", "notes:", ...extra);
+  const early = earlyReadiness(results);
+  if (early.length) out.push("", "ready too early:", ...early.map((s) => `  ${s}`));
   const skips = skipReasons(results);
   if (skips.length) out.push("", "skipped:", ...skips.map((s) => `  ${s}`));
   return out.join("\n");

@@ -63,8 +63,11 @@ export async function parallel(side) {
   await Promise.all(started.map(({ handle }) => handle.stop()));
   const t2 = performance.now();
   if (failed) throw failed.reason;
-  const failures = started.reduce((sum, { info }) => sum + (info.failedRequestsAfterReady ?? 0), 0);
-  return { values: { start: t1 - t0, stop: t2 - t1 }, info: { failedRequestsAfterReady: failures } };
+  const counted = started.filter(({ info }) => info.failedRequestsAfterReady !== undefined);
+  const info = counted.length
+    ? { failedRequestsAfterReady: counted.reduce((sum, { info }) => sum + info.failedRequestsAfterReady, 0) }
+    : {};
+  return { values: { start: t1 - t0, stop: t2 - t1 }, info };
 }
 
 /**

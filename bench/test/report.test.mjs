@@ -162,3 +162,15 @@ describe("ratioChart and writeReadme", () => {
     expect(() => writeReadme(fakeResults(), { readmePath: readme, svgPath: svg })).toThrow(`${readme} has no results markers`);
   });
 });
+
+describe("earlyReadiness", () => {
+  it("names the variants whose wait said ready before the service answered, from kept samples only", () => {
+    const results = fakeResults();
+    const samples = results.workloads[0].samples;
+    samples[1].info = { failedRequestsAfterReady: 2 };
+    samples[0].info = { failedRequestsAfterReady: 9 }; // warm-up: not counted
+    expect(consoleTable(results)).toContain(
+      "busybox / throwaway: in 1 of 2 samples the wait said ready before the service answered (2 failed attempts after it)",
+    );
+  });
+});
