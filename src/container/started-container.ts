@@ -48,6 +48,22 @@ export interface LogsOptions {
   follow?: boolean;
 }
 
+/**
+ * How to reach a started container from this machine: what `throwaway up` prints and writes to `--env-file`.
+ * Modules add what their clients need (`uri` for MySQL); {@link StartedContainer.connectionInfo} gives the basics.
+ */
+export interface ConnectionInfo {
+  /** The host to connect to (`127.0.0.1` for a local engine). */
+  host: string;
+  /** The host port of each exposed port, keyed like `"3306/tcp"`, in declared order. */
+  ports: Record<string, number>;
+  /**
+   * Named values a client needs beyond host and port, e.g. `{ uri: "mysql://root@127.0.0.1:49153/test" }`. Names are
+   * lower camel case; `--env-file` writes each as `<FIXTURE>_<NAME>` (`MYSQL_URI`).
+   */
+  values: Record<string, string>;
+}
+
 /** Why the handle is built this way: the same object serves users and wait strategies (as their target). */
 export class StartedContainer implements AsyncDisposable {
   protected readonly state: ContainerHandleState;
@@ -89,6 +105,14 @@ export class StartedContainer implements AsyncDisposable {
     const first = this.ports.values().next();
     if (first.done) throw new InvalidOptionError("getFirstMappedPort", "called on a container with exposed ports", "none exposed");
     return first.value;
+  }
+
+  /**
+   * How to reach this container from this machine: host, mapped ports and (in modules) connection strings. Modules
+   * override it to add their own `values`, e.g. MySQL's connection `uri`.
+   */
+  connectionInfo(): ConnectionInfo {
+    return { host: this.getHost(), ports: Object.fromEntries(this.ports), values: {} };
   }
 
   getId(): string {
