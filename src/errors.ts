@@ -213,6 +213,35 @@ export class ReaperError extends ThrowawayError {
   readonly code = ReaperError.CODE;
 }
 
+/**
+ * A fixture file (`throwaway up`) cannot be used: it does not exist, does not load (a syntax error, a throw while it
+ * runs), or exports no fixtures. `file` is the path as given.
+ */
+export class FixtureFileError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_FIXTURE_FILE";
+  readonly code = FixtureFileError.CODE;
+  readonly file: string;
+  constructor(shortMessage: string, options: ThrowawayErrorOptions & { file: string }) {
+    super(shortMessage, options);
+    this.file = options.file;
+  }
+}
+
+/**
+ * One fixture of a set failed to start. `cause` is the error that stopped it (a container that exited, a wait that
+ * timed out, a bad option) and its details (the container's last log lines) are this error's details.
+ */
+export class FixtureStartError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_FIXTURE_START";
+  readonly code = FixtureStartError.CODE;
+  /** The fixture's name, as declared with `add(name, ...)`. */
+  readonly fixture: string;
+  constructor(shortMessage: string, options: ThrowawayErrorOptions & { fixture: string }) {
+    super(shortMessage, options);
+    this.fixture = options.fixture;
+  }
+}
+
 for (const cls of [
   InvalidOptionError,
   EngineUnavailableError,
@@ -226,6 +255,8 @@ for (const cls of [
   ContainerNotReadyError,
   EngineRequestError,
   ReaperError,
+  FixtureFileError,
+  FixtureStartError,
 ]) {
   defineName(cls);
 }

@@ -1,12 +1,28 @@
 export type { CopyItem } from "./container/copy.js";
 export { DEFAULT_STARTUP_TIMEOUT_MS, GenericContainer, type OneShotResult, type StartOptions } from "./container/generic-container.js";
 export type { BindMount, HealthCheck, NetworkRef, PortSpec, PullPolicy, Resources } from "./container/options.js";
-export { type LogsOptions, StartedContainer, type StopOptions, StoppedContainer } from "./container/started-container.js";
+export {
+  type ConnectionInfo,
+  type LogsOptions,
+  StartedContainer,
+  type StopOptions,
+  StoppedContainer,
+} from "./container/started-container.js";
 export type { LogLine } from "./engine/demux.js";
 export { Engine, type ExecOptions, type ExecResult, getEngine, setEngine } from "./engine/engine.js";
 export type { PushResult } from "./engine/push.js";
 export type { ProgressEvent, ProgressListener, RegistryAuth } from "./engine/types.js";
 export * from "./errors.js";
+export { defineFixtures, Fixtures, isFixtures, type StartedFixtures } from "./fixtures/define.js";
+export type {
+  FixtureContext,
+  FixtureDefinition,
+  FixtureEvent,
+  FixtureFactory,
+  Startable,
+  StartFixturesOptions,
+  Stoppable,
+} from "./fixtures/types.js";
 export {
   type BuildImageOptions,
   type BuiltGenericContainer,

@@ -44,6 +44,14 @@ export class Network {
     this.options = { ...options, ...(options.labels ? { labels: { ...options.labels } } : {}) };
   }
 
+  /**
+   * The options as given (a copy). For tools that create the network their own way, e.g. `throwaway up --keep`,
+   * which keeps it across runs and reuses it while these options stay the same.
+   */
+  getOptions(): NetworkOptions {
+    return { ...this.options, ...(this.options.labels ? { labels: { ...this.options.labels } } : {}) };
+  }
+
   /** Creates the network on the engine. Throws {@link InvalidOptionError} for bad options before anything is created. */
   async start(): Promise<StartedNetwork> {
     const { name, labels, internal } = normalizeNetworkOptions(this.options);
