@@ -182,9 +182,10 @@ const num = (value: unknown): number | null => (value === null || value === unde
  *   `CHECKSUM TABLE` and `AUTO_INCREMENT` are compared with the snapshot's. `UPDATE_TIME` covers every row change,
  *   foreign-key cascades included, from any connection; TRUNCATE does not touch it but counts as DDL.
  * - Otherwise every table's `SHOW CREATE TABLE`, triggers, views, checksums and counters are compared.
- * Changed tables are emptied and refilled from their copy (`DELETE` + `INSERT ... SELECT`, foreign-key checks off,
- * their triggers dropped meanwhile so they do not fire), counters set back; dropped or altered tables are recreated
- * from their original definition; tables and views created since are dropped.
+ * Changed tables are fixed from their copy with foreign-key checks off and their triggers dropped meanwhile (so they
+ * do not fire): row by row on their key when they have one (only differing rows are rewritten, then the checksum is
+ * verified), else refilled whole; counters are set back; dropped or altered tables are recreated from their
+ * original definition; tables and views created since are dropped.
  */
 export class SnapshotManager {
   private readonly admin: InternalConnection;
@@ -351,6 +352,8 @@ export class SnapshotManager {
       });
     });
 
+    // From here the hidden schema is rebuilt: an earlier snapshot of this name is gone, even if this one fails.
+    this.snapshots.delete(name);
     const copied = await batch(connection, [
       `DROP DATABASE IF EXISTS ${q(schema)}`,
       `CREATE DATABASE ${q(schema)} CHARACTER SET ${String(charset.cs)} COLLATE ${String(charset.co)}`,
@@ -509,13 +512,11 @@ export class SnapshotManager {
       else plan.dropTables.push(name);
       if (wanted === undefined) plan.dropped.push(name);
     }
-    const recreated = new Set<string>();
     for (const table of snapshot.tables.values()) {
       const shape = shapes.get(table.name);
       if (shape === undefined || shape !== table.shape) {
         if (shape !== undefined) plan.dropTables.push(table.name);
         plan.recreate.push(table);
-        recreated.add(table.name);
         plan.createTriggers.push(...table.triggers);
         continue;
       }
