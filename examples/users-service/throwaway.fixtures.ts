@@ -1,18 +1,20 @@
 /**
  * The users-service environment as throwaway fixtures: a network, MySQL 5.7 on it as `mysql` (empty root password,
- * as in the course), and the users-service built from this folder, pointed at `mysql`.
+ * as in the course), and the users-service built from this folder, pointed at `mysql`. One definition serves the
+ * tests and day-to-day development:
  *
- * Two ways to use it:
- * - `definitions`: one factory per resource, each returning an unstarted builder. Start them in this order (each
- *   takes what the earlier ones gave); `demo.mjs` does this to time every step.
- * - the default export, `up()`: starts all three and returns them with one `stop()`. This is the contract for the
- *   `throwaway up` command: a file named `throwaway.fixtures.ts` whose default export is an async function that
- *   takes no arguments and resolves to an object of started resources plus `stop()` (and `Symbol.asyncDispose`).
- *   If a start fails, what was already started is stopped before the error is thrown, so nothing is left behind.
+ * - `fixtures`: the set `throwaway up` starts (`npx throwaway up examples/users-service/throwaway.fixtures.ts`):
+ *   network first, then MySQL, then the service, with progress, connection info (MySQL's URI, the service's URL)
+ *   and logs; `--keep` leaves them running for the next `up` to reuse.
+ * - the default export, `up()`: starts the same set from code and resolves to `{ network, mysql, usersService,
+ *   stop() }` (also `await using`). If a start fails, what was already started is stopped before the error is
+ *   thrown, so nothing is left behind.
+ * - `definitions`: one factory per resource, each returning an unstarted builder, taking what the earlier ones gave.
+ *   `demo.mjs` uses them to time every step.
  */
-import { Network, type StartedNetwork } from "throwaway";
+import { defineFixtures, Network, type StartedNetwork } from "throwaway";
 import { MySqlContainer, type StartedMySqlContainer } from "throwaway/mysql";
-import { type StartedUsersServiceContainer, UsersServiceContainer } from "./users-service-container.js";
+import { buildUsersServiceImage, UsersServiceContainer } from "./users-service-container.js";
 
 /** The network alias the service reaches MySQL by. */
 export const MYSQL_ALIAS = "mysql";
@@ -32,38 +34,19 @@ export const definitions = {
     new UsersServiceContainer().withNetwork(network).withMySql(mysql, MYSQL_ALIAS),
 } as const;
 
-export interface UsersEnvironment extends AsyncDisposable {
-  network: StartedNetwork;
-  mysql: StartedMySqlContainer;
-  usersService: StartedUsersServiceContainer;
-  /** Stops the service, then MySQL, then the network. Idempotent. */
-  stop(): Promise<void>;
-}
+export const fixtures = defineFixtures()
+  .add("network", () => definitions.network())
+  .add("mysql", ["network"], ({ network }) => definitions.mysql(network))
+  // The image is built here rather than in start() so that `up` shows the build, and `up --keep` keeps the image
+  // with the container (the next `up` then finds both).
+  .add("usersService", ["network", "mysql"], async ({ network, mysql }, { keep, onProgress }) =>
+    definitions.usersService(network, mysql).withBuiltImage(await buildUsersServiceImage({ keep, onProgress })),
+  );
 
-/** Starts the whole environment (see the file comment for the `throwaway up` contract). */
-export default async function up(): Promise<UsersEnvironment> {
-  const started: { stop(): Promise<unknown> }[] = [];
-  let stopping: Promise<void> | undefined;
-  const stopAll = () => {
-    stopping ??= (async () => {
-      const errors: unknown[] = [];
-      // Reverse start order: the network can only go once no container is attached to it.
-      for (const resource of started.reverse()) await resource.stop().catch((error: unknown) => errors.push(error));
-      if (errors.length === 1) throw errors[0];
-      if (errors.length > 1) throw new AggregateError(errors, "stopping the users-service environment failed");
-    })();
-    return stopping;
-  };
-  try {
-    const network = await definitions.network().start();
-    started.push(network);
-    const mysql = await definitions.mysql(network).start();
-    started.push(mysql);
-    const usersService = await definitions.usersService(network, mysql).start();
-    started.push(usersService);
-    return { network, mysql, usersService, stop: stopAll, [Symbol.asyncDispose]: stopAll };
-  } catch (error) {
-    await stopAll().catch(() => {});
-    throw error;
-  }
+/** The started environment: `network`, `mysql`, `usersService`, and `stop()` (service, then MySQL, then network). */
+export type UsersEnvironment = Awaited<ReturnType<typeof fixtures.start>>;
+
+/** Starts the whole environment (see the file comment). */
+export default function up(): Promise<UsersEnvironment> {
+  return fixtures.start();
 }

@@ -14,6 +14,7 @@
  */
 import {
   type BuiltImage,
+  type ConnectionInfo,
   GenericContainer,
   InvalidOptionError,
   type ProgressListener,
@@ -173,5 +174,11 @@ export class StartedUsersServiceContainer extends StartedContainer {
   /** `http://127.0.0.1:<mapped port>`: the service as the host sees it. Ports may change on `restart()`. */
   getBaseUrl(): string {
     return `http://${this.getHost()}:${this.getMappedPort(USERS_SERVICE_PORT)}`;
+  }
+
+  /** Adds the service's base `url` (`USERS_SERVICE_URL` in `throwaway up --env-file`). */
+  override connectionInfo(): ConnectionInfo {
+    const base = super.connectionInfo();
+    return { ...base, values: { ...base.values, url: this.getBaseUrl() } };
   }
 }

@@ -23,6 +23,18 @@ const commands: Record<string, CommandEntry> = {
     summary: "Remove what dead sessions left behind (or everything of ours, with --all)",
     load: async () => (await import("./prune.js")).prune,
   },
+  up: {
+    summary: "Start a fixture file's containers for development, print how to reach them, stream their logs",
+    load: async () => (await import("./up.js")).up,
+  },
+  down: {
+    summary: "Remove what `throwaway up` started for a fixture file, kept containers included",
+    load: async () => (await import("./down.js")).down,
+  },
+  exec: {
+    summary: "Open a shell (or run a command) in a running fixture container, by fixture name",
+    load: async () => (await import("./exec.js")).exec,
+  },
 };
 
 function topHelp(): string {
