@@ -98,6 +98,7 @@ async function main() {
     return 0;
   }
   if (args.writeReadme) {
+    if (!existsSync(RESULTS)) throw new Error("bench/results/latest.json does not exist: run `npm run bench` first");
     const results = JSON.parse(readFileSync(RESULTS, "utf8"));
     if ((results.mode !== "full" || results.partial) && !args.force) {
       throw new Error(
