@@ -68,18 +68,35 @@ describe("Wait.forListeningPorts", () => {
     expect(target.calls.exec).toEqual([]);
   });
 
-  it("does not look inside while the port proxy still closes connections at once (the cheap gate)", async () => {
-    const target = new FakeTarget({ ports: { 8080: await hostPort("closeAtOnce") }, listeningPorts: () => new Set() });
-    const error = (await runWithTimeout(target, new ListeningPortsWaitStrategy([8080]), 200).catch((e: unknown) => e)) as WaitTimeoutError;
-    expect(error.attempts).toBeGreaterThan(5);
-    expect(target.calls.listeningPorts).toBe(1); // only the first look, which picks the way of looking
+  it("locally, looks inside first and connects to the host port only once something listens there", async () => {
+    let connections = 0;
+    const server = createServer((socket) => {
+      connections++;
+      socket.on("error", () => {});
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    let looks = 0;
+    const target = new FakeTarget({
+      ports: { 8080: (server.address() as { port: number }).port },
+      listeningPorts: () => (++looks < 6 ? new Set() : new Set([8080])),
+    });
+    await new ListeningPortsWaitStrategy([8080]).waitUntilReady(target, fakeContext().context);
+    expect(looks).toBe(6);
+    expect(connections).toBe(1);
   });
 
-  it("takes a greeting (MySQL speaks first) through the proxy as proof, without looking inside", async () => {
-    const target = new FakeTarget({ ports: { 3306: await hostPort("greet") }, listeningPorts: () => new Set() });
-    const { context } = fakeContext();
-    await new ListeningPortsWaitStrategy([3306]).waitUntilReady(target, context);
-    expect(target.calls.listeningPorts).toBe(1); // only the first look, which picks the way of looking
+  it("remotely, does not exec while the port proxy still closes connections at once (the cheap gate)", async () => {
+    const target = new FakeTarget({ ports: { 8080: await hostPort("closeAtOnce") }, exec: () => execResult(0, procNetTcp()) });
+    const error = (await runWithTimeout(target, new ListeningPortsWaitStrategy([8080]), 200).catch((e: unknown) => e)) as WaitTimeoutError;
+    expect(error.attempts).toBeGreaterThan(5);
+    expect(target.calls.exec).toEqual([]);
+  });
+
+  it("remotely, takes a greeting (MySQL speaks first) through the proxy as proof, without an exec", async () => {
+    const target = new FakeTarget({ ports: { 3306: await hostPort("greet") }, exec: () => execResult(0, procNetTcp()) });
+    await new ListeningPortsWaitStrategy([3306]).waitUntilReady(target, fakeContext().context);
+    expect(target.calls.exec).toEqual([]);
   });
 
   it("checks every exposed TCP port by default", async () => {

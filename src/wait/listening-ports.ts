@@ -19,11 +19,12 @@ export const PROXY_SETTLE_MS = 25;
 const GATE_MS = 4;
 
 /**
- * Probe pacing. A probe that fails at the gate costs one local connection, so probes run tightly (readiness is seen
- * within a few ms). The pacing is chosen once, when the wait starts, from how the inside can be seen.
+ * Probe pacing, chosen once from how the inside can be seen. A local look inside costs microseconds while nothing
+ * changes, and a probe that fails at the host-side gate one local connection, so probes run tightly (readiness is
+ * seen within a few ms); without a gate that can tell (host-only), each probe holds a connection open.
  */
 const PACING: Record<"namespace" | "exec" | "host-only", PollOptions> = {
-  namespace: { minIntervalMs: 2, maxIntervalMs: 8, factor: 1.5 },
+  namespace: { minIntervalMs: 2, maxIntervalMs: 5, factor: 1.5 },
   exec: { minIntervalMs: 2, maxIntervalMs: 8, factor: 1.5 },
   "host-only": { minIntervalMs: 5, maxIntervalMs: 25, factor: 1.5 },
 };
@@ -32,11 +33,11 @@ const PACING: Record<"namespace" | "exec" | "host-only", PollOptions> = {
  * Ready when each port accepts a TCP connection on its mapped host port AND a process in the container listens on
  * it. The second check matters: the engine's port proxy accepts connections before the service listens.
  *
- * Each probe first connects to the mapped host ports (cheap; a proxy with nothing behind it closes the connection at
- * once, which fails the probe). Only when that passes does it look inside: it reads the container's own
- * `/proc/net/tcp*` from the host when the engine is local (no exec, so it costs the container nothing and works on
- * images without a shell); for a remote engine it execs `cat`, and when the image cannot run that (distroless), it
- * falls back at once to the host-side check alone, requiring the connection to stay open for
+ * With a local engine it looks inside from the host: the container's socket counters, and its `/proc/net/tcp*`
+ * tables when those change (no exec, so it costs the container nothing and works on images without a shell), then
+ * connects to the mapped ports. With a remote engine, the host-side connection comes first (a proxy with nothing
+ * behind it closes it at once, failing the probe), then an exec of `cat /proc/net/tcp*`; when the image cannot run
+ * that (distroless), it falls back at once to the host-side check alone, requiring the connection to stay open for
  * {@link PROXY_SETTLE_MS}, instead of timing out.
  */
 export class ListeningPortsWaitStrategy extends BaseWaitStrategy {
@@ -96,38 +97,48 @@ export class ListeningPortsWaitStrategy extends BaseWaitStrategy {
     let mode: keyof typeof PACING = first === undefined ? "exec" : "namespace";
     debug(area, `${this.describe()}: checking ${modeText[mode]}`);
 
-    // The host-side connection is the cheap gate (about a millisecond, no engine call); the inside check costs
-    // milliseconds of kernel CPU (reading /proc/net/tcp walks the whole connection table) or an exec, so it runs only
-    // when every port passes the gate. With the engine's port proxy, "passes" means the proxy did not close the
-    // connection within `gateMs`, which it does at once when nothing listens behind it.
+    // Each probe starts with its cheapest check. Locally that is the look inside (socket counters, the tables only
+    // when those change) followed by the host-side connection. Otherwise the host-side connection is the gate (about
+    // a millisecond, no engine call), and the exec runs only when every port passes it: with the engine's port proxy,
+    // "passes" means the proxy did not close the connection within `gateMs`, which it does at once when nothing
+    // listens behind it. Bytes back (a greeting) prove a listener and skip the look inside.
     let gateMs = GATE_MS;
     const pending = new Set(ports);
+    const connectAll = (settleMs: number) =>
+      Promise.all([...pending].map((port) => hostConnect(target.host, hostPort(port), context.signal, { settleMs })));
+    const notListening = (listening: ReadonlySet<number>) => {
+      const waiting = [...pending].filter((port) => !listening.has(port));
+      return waiting.length > 0
+        ? new Error(`nothing listens on ${waiting.map((p) => `${p}/tcp`).join(", ")} inside the container yet`)
+        : undefined;
+    };
     await poll(
       context,
       async () => {
-        const settleMs = mode === "host-only" ? PROXY_SETTLE_MS : gateMs;
-        const gates = await Promise.all([...pending].map((port) => hostConnect(target.host, hostPort(port), context.signal, { settleMs })));
-        let listening: ReadonlySet<number> | undefined;
-        if (gates.every((gate) => gate === "greeted")) {
-          // Bytes came back through the proxy, so they came from a process listening inside: no need to look.
-        } else if (mode === "namespace") {
-          listening = await target.listeningPorts();
+        if (mode === "namespace") {
+          const listening = await target.listeningPorts();
           if (listening === undefined) throw new Error("the container's network namespace could not be read (has it stopped?)");
-        } else if (mode === "exec") {
+          const error = notListening(listening);
+          if (error) throw error;
+          await connectAll(0);
+          pending.clear();
+          return;
+        }
+        const gates = await connectAll(mode === "host-only" ? PROXY_SETTLE_MS : gateMs);
+        if (mode === "exec" && !gates.every((gate) => gate === "greeted")) {
           const result = await readProcNetByExec(target, context);
           if (result === "unavailable") {
             mode = "host-only";
             debug(area, `${this.describe()}: the image cannot run \`cat\`, checking ${modeText[mode]}`);
-            await Promise.all(
-              [...pending].map((port) => hostConnect(target.host, hostPort(port), context.signal, { settleMs: PROXY_SETTLE_MS })),
-            );
-          } else listening = result;
-        }
-        const waiting = [...pending].filter((port) => listening && !listening.has(port));
-        if (waiting.length > 0) {
-          // The proxy kept the connection open longer than the gate allowed: give it more time next round.
-          gateMs = Math.min(gateMs * 2, PROXY_SETTLE_MS);
-          throw new Error(`nothing listens on ${waiting.map((p) => `${p}/tcp`).join(", ")} inside the container yet`);
+            await connectAll(PROXY_SETTLE_MS);
+          } else {
+            const error = notListening(result);
+            if (error) {
+              // The proxy kept the connection open longer than the gate allowed: give it more time next round.
+              gateMs = Math.min(gateMs * 2, PROXY_SETTLE_MS);
+              throw error;
+            }
+          }
         }
         pending.clear();
       },
@@ -194,7 +205,9 @@ export function hostConnect(
     let settleTimer: NodeJS.Timeout | undefined;
     const done = (error?: Error, raw = false, greeted = false) => {
       clearTimeout(settleTimer);
-      socket.destroy();
+      // Closing first with a reset leaves no TIME_WAIT socket behind: a long wait opens hundreds of connections.
+      if (socket.readyState === "open") socket.resetAndDestroy();
+      else socket.destroy();
       signal.removeEventListener("abort", onAbort);
       if (raw) reject(error);
       else if (error) reject(new Error(`connect to ${host}:${port} failed: ${error.message}`));

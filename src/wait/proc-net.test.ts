@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { procNetTcp } from "../../test/wait/fake-target.js";
-import { listeningPortsFromProcNet, readListeningPorts, readProcTable } from "./proc-net.js";
+import { listeningPortsFromProcNet, readListeningPorts, readProcTable, readSocketCounts } from "./proc-net.js";
 
 describe("listeningPortsFromProcNet", () => {
   it("reads LISTEN sockets from tcp and tcp6, ignoring other states", () => {
@@ -54,5 +54,21 @@ describe("readListeningPorts", () => {
 
   it("answers undefined for a process that does not exist", async () => {
     expect(await readListeningPorts(2 ** 22 + 1)).toBeUndefined();
+  });
+
+  it("reuses its answer only while the socket counts stay the same", async () => {
+    const counts = await readSocketCounts(process.pid);
+    expect(counts).toMatch(/^\d+\/(\d+|-)$/);
+    const before = await readListeningPorts(process.pid);
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      expect(await readSocketCounts(process.pid)).not.toBe(counts);
+      const port = (server.address() as { port: number }).port;
+      expect(before?.has(port)).toBe(false);
+      expect((await readListeningPorts(process.pid))?.has(port)).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

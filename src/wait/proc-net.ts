@@ -1,4 +1,4 @@
-import { type FileHandle, open } from "node:fs/promises";
+import { type FileHandle, open, readFile } from "node:fs/promises";
 
 /**
  * Parses `/proc/net/tcp` and `/proc/net/tcp6` text into the set of ports in LISTEN state (state `0A`). These files
@@ -58,12 +58,42 @@ export async function readProcTable(path: string): Promise<string | undefined> {
 }
 
 /**
- * The TCP ports in LISTEN state in the network namespace of process `pid`, read from this host's /proc. Both
- * tables are read at once: the caller only asks when a cheaper check says the port is probably up, so the answer's
- * latency matters more than the CPU of a second table. `undefined` when neither table can be read (no such process).
+ * How long a table answer may be reused while the namespace's TCP socket counts stay the same. The counts change
+ * when a socket starts listening, so this only bounds the (unlikely) case of one socket closing as another opens.
  */
-export async function readListeningPorts(pid: number): Promise<Set<number> | undefined> {
+export const TABLE_MAX_AGE_MS = 250;
+
+const answers = new Map<number, { counts: string; ports: ReadonlySet<number>; at: number }>();
+
+/**
+ * `TCP: inuse` and `TCP6: inuse` of the network namespace of `pid`: counters, so reading them costs microseconds,
+ * unlike the tables. `undefined` when they cannot be read.
+ */
+export async function readSocketCounts(pid: number): Promise<string | undefined> {
+  const [v4, v6] = await Promise.all([
+    readFile(`/proc/${pid}/net/sockstat`, "latin1").catch(() => undefined),
+    readFile(`/proc/${pid}/net/sockstat6`, "latin1").catch(() => ""),
+  ]);
+  const tcp = v4 && /^TCP: inuse (\d+)/m.exec(v4)?.[1];
+  if (!tcp) return undefined;
+  return `${tcp}/${/^TCP6: inuse (\d+)/m.exec(v6 ?? "")?.[1] ?? "-"}`;
+}
+
+/**
+ * The TCP ports in LISTEN state in the network namespace of process `pid`, read from this host's /proc. Reading the
+ * tables walks the kernel's whole connection hash (milliseconds of CPU on a big host), so the last answer is reused
+ * while the namespace's socket counts have not changed (for up to {@link TABLE_MAX_AGE_MS}): a wait can then look
+ * every few milliseconds for almost nothing. Both tables are read at once. `undefined` when neither can be read.
+ */
+export async function readListeningPorts(pid: number): Promise<ReadonlySet<number> | undefined> {
+  const now = Date.now();
+  for (const [key, answer] of answers) if (now - answer.at >= TABLE_MAX_AGE_MS) answers.delete(key);
+  const counts = await readSocketCounts(pid);
+  const last = answers.get(pid);
+  if (counts !== undefined && last?.counts === counts) return last.ports;
   const [tcp, tcp6] = await Promise.all([readProcTable(`/proc/${pid}/net/tcp`), readProcTable(`/proc/${pid}/net/tcp6`)]);
   if (tcp === undefined && tcp6 === undefined) return undefined;
-  return listeningPortsFromProcNet(tcp ?? "", tcp6 ?? "");
+  const ports = listeningPortsFromProcNet(tcp ?? "", tcp6 ?? "");
+  if (counts !== undefined) answers.set(pid, { counts, ports, at: now });
+  return ports;
 }

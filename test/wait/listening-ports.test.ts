@@ -44,14 +44,14 @@ describe("Wait.forListeningPorts against the engine", () => {
     expect(error).toBeInstanceOf(WaitTimeoutError);
     const e = error as WaitTimeoutError;
     expect(e.shortMessage).toMatch(
-      /^Timed out after 15\d\d ms waiting for listening ports \(all exposed\) on container [0-9a-f]{12} \([a-z_]+, busybox:latest\), which is running: \d+ attempts, last error: connect to 127\.0\.0\.1:\d+ failed: the connection was accepted and closed at once: nothing listens behind the port proxy yet$/,
+      /^Timed out after 15\d\d ms waiting for listening ports \(all exposed\) on container [0-9a-f]{12} \([a-z_]+, busybox:latest\), which is running: \d+ attempts, last error: nothing listens on 8080\/tcp inside the container yet$/,
     );
     expect(e.message).toContain("The container was removed; set THROWAWAY_KEEP_ON_FAILURE=true to keep it for debugging.");
     // stdout and stderr are separate streams: their relative order is not kept.
     expect(e.message).toMatch(
       /Last 50 log lines of the container:\n(loading 4 GB of fixtures\nstill loading|still loading\nloading 4 GB of fixtures)$/,
     );
-    expect(e.lastError).toMatch(/nothing listens behind the port proxy yet$/);
+    expect(e.lastError).toBe("nothing listens on 8080/tcp inside the container yet");
     await expectRemoved(e.containerId);
   });
 
