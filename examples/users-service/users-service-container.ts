@@ -176,7 +176,7 @@ export class StartedUsersServiceContainer extends StartedContainer {
     return `http://${this.getHost()}:${this.getMappedPort(USERS_SERVICE_PORT)}`;
   }
 
-  /** Adds the service's base `url` (`USERS_SERVICE_URL` in `throwaway up --env-file`). */
+  /** Adds the service's base `url` (`USERS_SERVICE_URL` in `throwaway up --write-env`). */
   override connectionInfo(): ConnectionInfo {
     const base = super.connectionInfo();
     return { ...base, values: { ...base.values, url: this.getBaseUrl() } };

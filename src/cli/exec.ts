@@ -69,7 +69,7 @@ async function findFixtureContainer(engine: Engine, project: string, name: strin
   const running = containers.filter((c) => c.State === "running");
   const matches = running.filter((c) => c.Labels[FIXTURE_LABELS.fixture] === name).sort((a, b) => b.Created - a.Created);
   if (matches[0]) return matches[0];
-  const others = [...new Set(running.map((c) => fixtureOf(c)))];
+  const others = [...new Set(running.map((c) => fixtureOf(c)))].sort();
   const stopped = containers.find((c) => c.Labels[FIXTURE_LABELS.fixture] === name);
   const expected = stopped
     ? `a running fixture container of project ${project} (${name}'s container is ${stopped.State}: \`throwaway up\` starts it again)`

@@ -46,7 +46,9 @@ Options:
                         containers, ready at once) unless their definition changed; \`throwaway down\` removes them
   -d, --detach          start them, print how to reach them and exit, leaving them running (implies --keep)
   --only <name>         start this fixture and the ones it needs instead of the whole file (repeatable)
-  --env-file <path>     also write how to reach them as KEY=value lines (MYSQL_HOST, MYSQL_PORT, MYSQL_URI, ...)
+  --write-env <path>    also write how to reach them to a dotenv file: MYSQL_HOST, MYSQL_PORT, MYSQL_URI, ...
+                        (the same as --env-file, which Node 20 and 22 take for their own option wherever it
+                        appears, failing while the file does not exist yet)
   -q, --quiet           do not stream the containers' logs
   -p, --project <name>  the project their labels name (default: the file's folder and a hash of its path);
                         \`throwaway down\` and \`throwaway exec\` take the same option
@@ -59,6 +61,7 @@ command line, 130 after Ctrl-C (143 after SIGTERM, 129 after SIGHUP).`,
     keep: { type: "boolean" },
     detach: { type: "boolean", short: "d" },
     only: { type: "string", multiple: true },
+    "write-env": { type: "string" },
     "env-file": { type: "string" },
     quiet: { type: "boolean", short: "q" },
     project: { type: "string", short: "p" },
@@ -68,7 +71,7 @@ command line, 130 after Ctrl-C (143 after SIGTERM, 129 after SIGHUP).`,
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
     const detach = values.detach === true;
     const keepAsked = values.keep === true || detach;
-    const envFile = values["env-file"] as string | undefined;
+    const envFile = (values["write-env"] ?? values["env-file"]) as string | undefined;
     const only = values.only as string[] | undefined;
     const file = findFixtureFile(positionals[0]);
     const project = values.project === undefined ? defaultProjectName(file.path) : validateProjectName(values.project as string);
@@ -262,8 +265,14 @@ class SignalWatch {
     return this.controller.signal;
   }
 
-  wait(): Promise<void> {
-    return this.woken;
+  /** Resolves on the first signal; until then the process stays up even with nothing else to do (`--quiet`). */
+  async wait(): Promise<void> {
+    const alive = setInterval(() => {}, 2 ** 30);
+    try {
+      await this.woken;
+    } finally {
+      clearInterval(alive);
+    }
   }
 
   exitCode(): number {

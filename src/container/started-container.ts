@@ -49,7 +49,7 @@ export interface LogsOptions {
 }
 
 /**
- * How to reach a started container from this machine: what `throwaway up` prints and writes to `--env-file`.
+ * How to reach a started container from this machine: what `throwaway up` prints and writes to `--write-env`.
  * Modules add what their clients need (`uri` for MySQL); {@link StartedContainer.connectionInfo} gives the basics.
  */
 export interface ConnectionInfo {
@@ -59,7 +59,7 @@ export interface ConnectionInfo {
   ports: Record<string, number>;
   /**
    * Named values a client needs beyond host and port, e.g. `{ uri: "mysql://root@127.0.0.1:49153/test" }`. Names are
-   * lower camel case; `--env-file` writes each as `<FIXTURE>_<NAME>` (`MYSQL_URI`).
+   * lower camel case; `--write-env` writes each as `<FIXTURE>_<NAME>` (`MYSQL_URI`).
    */
   values: Record<string, string>;
 }

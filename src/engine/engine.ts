@@ -267,7 +267,11 @@ export class Engine {
    * Creates an exec instance for interactive use (`throwaway exec`): with a TTY and/or stdin attached, unlike
    * {@link exec}, which collects the output of a command. Start it with {@link startExec}; returns its id.
    */
-  async createExec(id: string, cmd: string[], options: ExecOptions & { tty: boolean; stdin: boolean }): Promise<string> {
+  async createExec(
+    id: string,
+    cmd: string[],
+    options: ExecOptions & { tty: boolean; stdin: boolean; consoleSize?: { rows: number; columns: number } },
+  ): Promise<string> {
     const created = await this.dial<{ Id: string }>("POST", `/containers/${id}/exec`, {
       body: {
         Cmd: cmd,
@@ -275,6 +279,8 @@ export class Engine {
         AttachStdout: true,
         AttachStderr: true,
         Tty: options.tty,
+        // API 1.42+ sizes the TTY before the command starts; older engines ignore it and get resizeExec() after.
+        ...(options.consoleSize ? { ConsoleSize: [options.consoleSize.rows, options.consoleSize.columns] } : {}),
         ...(options.env ? { Env: Object.entries(options.env).map(([k, v]) => `${k}=${v}`) } : {}),
         ...(options.workingDir ? { WorkingDir: options.workingDir } : {}),
         ...(options.user ? { User: options.user } : {}),
@@ -289,9 +295,9 @@ export class Engine {
    * it is the command's stdin (`end()` closes that stdin), what it carries is the output: raw bytes with a TTY,
    * else the multiplexed frames `demux.ts` splits.
    */
-  startExec(execId: string, tty: boolean): Promise<Duplex> {
+  startExec(execId: string, tty: boolean, consoleSize?: { rows: number; columns: number }): Promise<Duplex> {
     return this.dial("POST", `/exec/${execId}/start`, {
-      body: { Detach: false, Tty: tty },
+      body: { Detach: false, Tty: tty, ...(consoleSize ? { ConsoleSize: [consoleSize.rows, consoleSize.columns] } : {}) },
       isStream: true,
       hijack: true,
       statusCodes: { 200: true, 101: true },

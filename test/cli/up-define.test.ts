@@ -200,13 +200,11 @@ describe("starting a set", () => {
     await settle();
     gates.get("network")!.open();
     await settle();
-    gates
-      .get("cache")!
-      .fail(
-        new ContainerStartError("Starting container 3f2a9c1b7d10 (redis:7) failed: port is already allocated", {
-          details: "log line 1\nlog line 2",
-        }),
-      );
+    gates.get("cache")!.fail(
+      new ContainerStartError("Starting container 3f2a9c1b7d10 (redis:7) failed: port is already allocated", {
+        details: "log line 1\nlog line 2",
+      }),
+    );
     await settle();
     // mysql is still starting: nothing is stopped until it is done, so nothing is left behind.
     expect(log.some((line) => line.startsWith("stop"))).toBe(false);
