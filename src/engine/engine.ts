@@ -5,6 +5,7 @@ import { debug } from "../debug.js";
 import { ContainerStartError, EngineRequestError, EngineUnavailableError, type ErrorContext } from "../errors.js";
 import { demuxAll, demuxLines, type LogLine } from "./demux.js";
 import { containerHost, type EngineEndpoint, endpointUrl, engineCandidates, publishHostIp } from "./discovery.js";
+import { HttpTransport } from "./transport.js";
 import type {
   ContainerInspect,
   ContainerSummary,
@@ -84,16 +85,21 @@ export class Engine {
   readonly host: string;
   /** The host IP ports are published on (empty: every interface). */
   readonly publishHostIp: string;
-  // dockerode (with its gRPC and SSH stacks) takes ~80 ms to load: loaded on the first request, not at import, so
-  // `import "throwaway"` stays cheap for files that never start a container.
-  private readonly docker: Promise<Docker>;
+  // The Engine API goes over Node's own http (src/engine/transport.ts): dockerode, with its gRPC and SSH stacks,
+  // costs ~80 ms and ~28 MiB in every test process. It stays for ssh:// engines and for a client passed in code.
+  private readonly docker: Promise<Docker> | undefined;
+  private readonly transport: HttpTransport | undefined;
   private infoCache: Promise<{ Architecture: string; OSType: string; ServerVersion: string; OperatingSystem: string }> | undefined;
 
   constructor(endpoint: EngineEndpoint, docker?: Docker) {
     this.endpoint = endpoint;
-    this.docker = docker
-      ? Promise.resolve(docker)
-      : import("dockerode").then(({ default: Dockerode }) => new Dockerode(dockerodeOptions(endpoint)));
+    if (docker) this.docker = Promise.resolve(docker);
+    else if (endpoint.kind === "ssh") {
+      // Only ssh:// needs dockerode's transport (it tunnels through ssh2); loaded when the first call is made.
+      this.docker = import("dockerode").then(({ default: Dockerode }) => new Dockerode(dockerodeOptions(endpoint)));
+    } else {
+      this.transport = new HttpTransport(endpoint, endpoint.kind === "tcp" ? tlsMaterial(endpoint) : undefined);
+    }
     this.host = containerHost(endpoint);
     this.publishHostIp = publishHostIp(endpoint);
   }
@@ -128,7 +134,23 @@ export class Engine {
     if (options.authconfig) modemOptions.authconfig = options.authconfig;
     if (options.registryconfig) modemOptions.registryconfig = options.registryconfig;
     if (options.headers) modemOptions.headers = options.headers;
-    return this.docker.then(
+    if (this.transport) {
+      return this.transport.request<T>({
+        method,
+        path,
+        ...(hasQuery ? { query: stripUndefined(options.query!) } : {}),
+        ...(options.body !== undefined ? { body: options.body } : {}),
+        ...(options.file ? { file: options.file } : {}),
+        statusCodes: modemOptions.statusCodes as Record<number, boolean | string>,
+        isStream: options.isStream ?? false,
+        hijack: options.hijack ?? false,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.authconfig ? { authconfig: options.authconfig } : {}),
+        ...(options.registryconfig ? { registryconfig: options.registryconfig } : {}),
+        ...(options.headers ? { headers: options.headers } : {}),
+      });
+    }
+    return this.docker!.then(
       (docker) =>
         new Promise<T>((resolve, reject) => {
           (docker.modem as unknown as { dial(o: unknown, cb: (err: unknown, data: T) => void): void }).dial(modemOptions, (err, data) =>
@@ -476,6 +498,16 @@ function dockerodeOptions(endpoint: EngineEndpoint): Docker.DockerOptions {
         sshOptions: { agent: process.env.SSH_AUTH_SOCK },
       } as Docker.DockerOptions;
   }
+}
+
+function tlsMaterial(
+  endpoint: Extract<EngineEndpoint, { kind: "tcp" }>,
+): { ca?: Buffer; cert?: Buffer; key?: Buffer; verify: boolean } | undefined {
+  if (!endpoint.tls) return undefined;
+  const ca = endpoint.tls.ca ? readOptional(endpoint.tls.ca) : undefined;
+  const cert = endpoint.tls.cert ? readOptional(endpoint.tls.cert) : undefined;
+  const key = endpoint.tls.key ? readOptional(endpoint.tls.key) : undefined;
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), verify: endpoint.tls.verify };
 }
 
 function readOptional(path: string): Buffer | undefined {
