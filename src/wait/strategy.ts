@@ -1,3 +1,4 @@
+import { env } from "../config.js";
 import type { LogLine } from "../engine/demux.js";
 import type { ExecResult } from "../engine/engine.js";
 import type { ContainerInspect } from "../engine/types.js";
@@ -58,11 +59,12 @@ export interface WaitStrategy {
   /** Resolves when ready; rejects with a reason when it can never be (e.g. `unhealthy`). */
   waitUntilReady(target: WaitTarget, context: WaitContext): Promise<void>;
   /**
-   * This strategy's own startup timeout (ms), overriding the container's `withStartupTimeout`. Inside
+   * This strategy's own startup timeout in ms, overriding the container's `withStartupTimeout` (default: the
+   * container's, 60 s). Multiplied by `THROWAWAY_STARTUP_TIMEOUT_SCALE` like the container's. Inside
    * `Wait.forAll`/`Wait.forAny` it bounds that one strategy, within the composite's shared deadline.
    */
   withStartupTimeout(ms: number): this;
-  /** The timeout set with {@link withStartupTimeout}, if any. */
+  /** The timeout set with {@link withStartupTimeout} in ms, already scaled by the env var; `undefined` if none. */
   readonly startupTimeoutMs: number | undefined;
   /**
    * True when the container exiting with code 0 is part of success (one-shot containers), so the runner must not
@@ -90,17 +92,23 @@ export class DeadlineReached extends Error {
 
 /** Shared plumbing for strategies: the optional own timeout. */
 export abstract class BaseWaitStrategy implements WaitStrategy {
-  startupTimeoutMs: number | undefined;
+  private ownTimeoutMs: number | undefined;
 
   abstract describe(): string;
   abstract waitUntilReady(target: WaitTarget, context: WaitContext): Promise<void>;
 
+  /** {@inheritDoc WaitStrategy.withStartupTimeout} */
   withStartupTimeout(ms: number): this {
     if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) {
       throw new InvalidOptionError(`${this.constructor.name}.withStartupTimeout(ms)`, "a positive number of milliseconds", ms);
     }
-    this.startupTimeoutMs = ms;
+    this.ownTimeoutMs = ms;
     return this;
+  }
+
+  // Scaled when read, not when set: the env var is read where used, so a CI setting applied late still counts.
+  get startupTimeoutMs(): number | undefined {
+    return this.ownTimeoutMs === undefined ? undefined : this.ownTimeoutMs * env.startupTimeoutScale();
   }
 
   toString(): string {
