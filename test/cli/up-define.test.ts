@@ -1,10 +1,21 @@
 // Pure logic behind `throwaway up`, with fake builders: defineFixtures' checks and types, the start scheduler
 // (order, parallelism, failures, abort, stop order), and the output helpers (connection block, env file, project
 // names, exec frames, colours). Everything that touches the engine is in up.test.ts and exec.test.ts.
-import { ContainerStartError, defineFixtures, FixtureStartError, InvalidOptionError, type Stoppable } from "throwaway";
+import {
+  ContainerStartError,
+  defineFixtures,
+  type Engine,
+  FixtureStartError,
+  InvalidOptionError,
+  StartedContainer,
+  StartedNetwork,
+  type Stoppable,
+} from "throwaway";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { connectionLines, envEntries, envFileText, envName, type FixtureInfo } from "../../src/cli/fixtures/describe.js";
+import type { CliIo } from "../../src/cli/command.js";
+import { connectionLines, describeFixture, envEntries, envFileText, envName, type FixtureInfo } from "../../src/cli/fixtures/describe.js";
 import { frameSplitter } from "../../src/cli/fixtures/exec-session.js";
+import { ProgressPrinter } from "../../src/cli/fixtures/progress.js";
 import { defaultProjectName } from "../../src/cli/fixtures/project.js";
 import { colorsEnabled, styler } from "../../src/cli/fixtures/style.js";
 import { selectFixtures, startFixtureSet } from "../../src/fixtures/run.js";
@@ -329,6 +340,77 @@ describe("starting a set", () => {
     expect(() => selectFixtures(fixtures.definitions, ["nope"])).toThrow(
       'Expected `only` to be names of fixtures in the set (network, mysql, cache, api, web), got `"nope"` (string)',
     );
+  });
+});
+
+/** A started-container handle over a made-up inspect answer: enough for what `up` prints (no engine is called). */
+function handle(id: string, image: string, ports: Record<string, number>): StartedContainer {
+  const inspect = {
+    Id: id,
+    Name: "/x",
+    Config: { Labels: {}, Tty: false },
+    NetworkSettings: {
+      Ports: Object.fromEntries(Object.entries(ports).map(([key, port]) => [key, [{ HostIp: "127.0.0.1", HostPort: String(port) }]])),
+      Networks: {},
+    },
+  };
+  const state = { engine: { host: "127.0.0.1" }, id, name: "x", image, inspect, declaredPorts: Object.keys(ports) };
+  return new StartedContainer(state as unknown as ConstructorParameters<typeof StartedContainer>[0]);
+}
+
+describe("progress lines", () => {
+  it("say starting, pulling and building once per image with the build steps, ready (or reused) in how long, failed, skipped, removed", () => {
+    const printed: string[] = [];
+    const io: CliIo = { out: () => {}, err: (line) => printed.push(line) };
+    const mysql = handle("3f2a9c1b7d10aaaa", "mysql:5.7", { "3306/tcp": 49153 });
+    const kept = handle("0c8d1e2f3a4bbbbb", "users:1", {});
+    const network = new StartedNetwork({} as Engine, "9a1b2c3d4e5fcccc", "demo-network");
+    const printer = new ProgressPrinter(io, ["network", "mysql", "users"], styler(false), new Set([kept.getId()]));
+    const events: FixtureEvent[] = [
+      { type: "starting", name: "mysql" },
+      { type: "progress", name: "mysql", progress: { kind: "pull", image: "mysql:5.7", status: "Pulling fs layer", id: "a1" } },
+      { type: "progress", name: "mysql", progress: { kind: "pull", image: "mysql:5.7", status: "Downloading", id: "a1" } },
+      { type: "progress", name: "users", progress: { kind: "build", image: "users:1", status: "Step 1/2 : FROM node:20-bookworm-slim\n" } },
+      { type: "progress", name: "users", progress: { kind: "build", image: "users:1", status: " ---> 70cb38458d9b\n" } },
+      { type: "progress", name: "users", progress: { kind: "build", image: "users:1", status: 'Step 2/2 : CMD   ["node"]' } },
+      { type: "ready", name: "network", durationMs: 12, resource: network },
+      { type: "ready", name: "mysql", durationMs: 2140, resource: mysql },
+      { type: "ready", name: "users", durationMs: 95, resource: kept },
+      {
+        type: "failed",
+        name: "users",
+        error: new FixtureStartError("Fixture `users` failed to start: port is already allocated", { fixture: "users" }),
+      },
+      { type: "skipped", name: "network", reason: "needs mysql, which did not start" },
+      { type: "stopped", name: "mysql", durationMs: 130 },
+    ];
+    for (const event of events) printer.onEvent(event);
+    expect(printed).toEqual([
+      "  mysql    starting",
+      "  mysql    pulling mysql:5.7",
+      "  users    building users:1",
+      "  users    Step 1/2 : FROM node:20-bookworm-slim",
+      '  users    Step 2/2 : CMD ["node"]',
+      "  network  created network demo-network (12 ms)",
+      "  mysql    ready in 2.1 s (mysql:5.7, container 3f2a9c1b7d10)",
+      "  users    reused container 0c8d1e2f3a4b, ready in 95 ms",
+      "  users    failed: port is already allocated",
+      "  network  not started: needs mysql, which did not start",
+      "  mysql    removed (130 ms)",
+    ]);
+    expect(printer.readyAt.has("mysql")).toBe(true);
+    expect(describeFixture("mysql", mysql)).toEqual({
+      name: "mysql",
+      kind: "container",
+      headline: "mysql:5.7, container 3f2a9c1b7d10",
+      connection: { host: "127.0.0.1", ports: { "3306/tcp": 49153 }, values: {} },
+    });
+    expect(describeFixture("network", network)).toEqual({
+      name: "network",
+      kind: "network",
+      headline: "network demo-network",
+      networkName: "demo-network",
+    });
   });
 });
 
