@@ -262,6 +262,15 @@ export class StartedContainer implements AsyncDisposable {
       exec: (cmd) => engine.exec(id, cmd),
       inspect: (signal) => engine.inspectContainer(id, signal),
       listeningPorts: () => this.listeningPortsFromHost(),
+      healthStatusChanges: async (signal) => {
+        const events = await engine.events({ container: [id], event: ["health_status"] }, signal);
+        return (async function* () {
+          for await (const event of events) {
+            const status = event.Action?.replace(/^health_status:\s*/, "");
+            if (status) yield status;
+          }
+        })();
+      },
     };
   }
 

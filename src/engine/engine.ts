@@ -5,6 +5,7 @@ import { debug } from "../debug.js";
 import { ContainerStartError, EngineRequestError, EngineUnavailableError, type ErrorContext } from "../errors.js";
 import { demuxAll, demuxLines, type LogLine } from "./demux.js";
 import { containerHost, type EngineEndpoint, endpointUrl, engineCandidates, publishHostIp } from "./discovery.js";
+import { jsonLines } from "./json-lines.js";
 import { HttpTransport } from "./transport.js";
 import type {
   ContainerInspect,
@@ -24,6 +25,16 @@ export interface ExecResult {
   /** stdout and stderr interleaved as they arrived. */
   output: string;
   exitCode: number;
+}
+
+/** One engine event (`GET /events`), e.g. `{ Type: "container", Action: "health_status: healthy", id }`. */
+export interface EngineEvent {
+  Type?: string;
+  Action?: string;
+  /** The subject's id (a container's for container events). */
+  id?: string;
+  /** Unix seconds. */
+  time?: number;
 }
 
 export interface ExecOptions {
@@ -246,6 +257,24 @@ export class Engine {
       stream.once("close", () => options.signal?.removeEventListener("abort", onAbort));
     }
     return demuxLines(stream, options.tty ?? false);
+  }
+
+  /**
+   * Engine events as they happen, filtered by the engine (e.g. `{ container: [id], event: ["health_status"] }`): one
+   * long-lived call instead of polling. The stream ends when `signal` aborts.
+   */
+  async events(filters: Record<string, string[]>, signal?: AbortSignal): Promise<AsyncGenerator<EngineEvent>> {
+    const stream = await this.dial<Readable>("GET", "/events", {
+      query: { filters: JSON.stringify(filters) },
+      isStream: true,
+      ...(signal ? { signal } : {}),
+    });
+    if (signal) {
+      const onAbort = () => stream.destroy();
+      signal.addEventListener("abort", onAbort, { once: true });
+      stream.once("close", () => signal.removeEventListener("abort", onAbort));
+    }
+    return jsonLines<EngineEvent>(stream);
   }
 
   /** The last `tail` lines of the container's logs, for error messages; never throws. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deferred, FakeTarget, fakeContext, fakeInspect } from "../../test/wait/fake-target.js";
+import { deferred, FakeTarget, fakeContext, fakeInspect, LogFeed } from "../../test/wait/fake-target.js";
 import type { ContainerState } from "../engine/types.js";
 import { ContainerNotReadyError } from "../errors.js";
 import { HealthCheckWaitStrategy } from "./health-check.js";
@@ -8,9 +8,11 @@ import type { ExitInfo } from "./strategy.js";
 
 type Health = NonNullable<ContainerState["Health"]>;
 
-function healthTarget(...statuses: Health[]) {
+/** A target whose inspect answers these health states in turn (the last one repeats); optionally with events. */
+function healthTarget(statuses: Health[], events?: LogFeed) {
   let n = 0;
   return new FakeTarget({
+    ...(events ? { healthEvents: events } : {}),
     inspect: () => fakeInspect({ Health: statuses[Math.min(n++, statuses.length - 1)]! }, { healthTest: ["CMD-SHELL", "check"] }),
   });
 }
@@ -20,12 +22,12 @@ describe("Wait.forHealthCheck", () => {
     expect(new HealthCheckWaitStrategy().describe()).toBe("health check healthy");
   });
 
-  it("waits through `starting` until `healthy`", async () => {
-    const target = healthTarget(
+  it("polls through `starting` until `healthy` when the target has no events", async () => {
+    const target = healthTarget([
       { Status: "starting", FailingStreak: 0 },
       { Status: "starting", FailingStreak: 1, Log: [{ ExitCode: 1, Output: "connection refused\n" }] },
       { Status: "healthy", FailingStreak: 0 },
-    );
+    ]);
     const { context, recorded } = fakeContext();
     await new HealthCheckWaitStrategy().waitUntilReady(target, context);
     expect(target.calls.inspect).toBe(3);
@@ -33,7 +35,7 @@ describe("Wait.forHealthCheck", () => {
   });
 
   it("fails at once on `unhealthy`, with the last check's output", async () => {
-    const target = healthTarget({ Status: "unhealthy", FailingStreak: 3, Log: [{ ExitCode: 1, Output: "pg_isready: no response" }] });
+    const target = healthTarget([{ Status: "unhealthy", FailingStreak: 3, Log: [{ ExitCode: 1, Output: "pg_isready: no response" }] }]);
     const error = (await runWait({
       strategy: new HealthCheckWaitStrategy(),
       target,
@@ -57,8 +59,58 @@ describe("Wait.forHealthCheck", () => {
     );
   });
 
+  it("follows the engine's health events instead of polling", async () => {
+    const events = new LogFeed();
+    const target = healthTarget([{ Status: "starting", FailingStreak: 0 }], events);
+    const { context, recorded } = fakeContext();
+    const waiting = new HealthCheckWaitStrategy().waitUntilReady(target, context);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(target.calls.inspect).toBe(1); // one look for a status reached before subscribing; then only events
+    expect(recorded.lastError).toBe("health status is starting, no check has finished yet");
+    events.push("healthy");
+    await waiting;
+    expect(target.calls.healthEvents).toBe(1);
+    expect(target.calls.inspect).toBe(1);
+  });
+
+  it("resolves at once when the container was already healthy before subscribing", async () => {
+    const target = healthTarget([{ Status: "healthy", FailingStreak: 0 }], new LogFeed());
+    await new HealthCheckWaitStrategy().waitUntilReady(target, fakeContext().context);
+    expect(target.calls.inspect).toBe(1);
+  });
+
+  it("on an `unhealthy` event, fails at once with the check's output", async () => {
+    const events = new LogFeed();
+    const target = healthTarget(
+      [
+        { Status: "starting", FailingStreak: 1 },
+        { Status: "unhealthy", FailingStreak: 3, Log: [{ ExitCode: 2, Output: "no route" }] },
+      ],
+      events,
+    );
+    const waiting = new HealthCheckWaitStrategy().waitUntilReady(target, fakeContext().context);
+    events.push("unhealthy");
+    await expect(waiting).rejects.toThrow('the health check reports unhealthy after 3 failing checks; last check exited 2: "no route"');
+  });
+
+  it("falls back to polling when the event stream ends early", async () => {
+    const events = new LogFeed();
+    events.end();
+    const target = healthTarget(
+      [
+        { Status: "starting", FailingStreak: 0 },
+        { Status: "starting", FailingStreak: 0 },
+        { Status: "healthy", FailingStreak: 0 },
+      ],
+      events,
+    );
+    await new HealthCheckWaitStrategy().waitUntilReady(target, fakeContext().context);
+    expect(target.calls.healthEvents).toBe(1);
+    expect(target.calls.inspect).toBe(3);
+  });
+
   it("stops at once when aborted", async () => {
-    const target = healthTarget({ Status: "starting", FailingStreak: 0 });
+    const target = healthTarget([{ Status: "starting", FailingStreak: 0 }], new LogFeed());
     const { context, abort } = fakeContext();
     const waiting = new HealthCheckWaitStrategy().waitUntilReady(target, context);
     await new Promise((resolve) => setTimeout(resolve, 30));

@@ -17,7 +17,7 @@ describe("Wait.forOneShotStartup", () => {
     const waiting = new OneShotStartupWaitStrategy().waitUntilReady(target, context);
     exit.resolve({ exitCode: 0, oomKilled: false });
     await waiting;
-    expect(target.calls).toEqual({ exec: [], inspect: 0, logLines: 0, listeningPorts: 0 });
+    expect(target.calls).toEqual({ exec: [], inspect: 0, logLines: 0, listeningPorts: 0, healthEvents: 0 });
   });
 
   it("rejects a non-zero exit and an OOM kill", async () => {

@@ -27,6 +27,11 @@ export interface WaitTarget {
    * container's network namespace as the host sees it). `undefined` when that view is not available (remote engine).
    */
   listeningPorts(): Promise<ReadonlySet<number> | undefined>;
+  /**
+   * The container's health status each time the engine changes it (`healthy`, `unhealthy`, `starting`), from the
+   * engine's event stream (no polling). Optional: without it, health waits poll `inspect`.
+   */
+  healthStatusChanges?(signal: AbortSignal): Promise<AsyncIterable<string>>;
 }
 
 /** How a container stopped. */

@@ -87,13 +87,15 @@ export interface FakeTargetOptions {
   inspect?: () => Promise<ContainerInspect> | ContainerInspect;
   /** The host-side view of listening ports; `undefined` as for a remote engine. Default: undefined. */
   listeningPorts?: () => Promise<ReadonlySet<number> | undefined> | ReadonlySet<number> | undefined;
+  /** Health status events; when given, the target offers `healthStatusChanges` fed from it. */
+  healthEvents?: LogFeed;
 }
 
 export class FakeTarget implements WaitTarget {
   readonly id = FAKE_ID;
   readonly host = "127.0.0.1";
   readonly logs = new LogFeed();
-  readonly calls = { exec: [] as string[][], inspect: 0, logLines: 0, listeningPorts: 0 };
+  readonly calls = { exec: [] as string[][], inspect: 0, logLines: 0, listeningPorts: 0, healthEvents: 0 };
   private readonly options: FakeTargetOptions;
 
   constructor(options: FakeTargetOptions = {}) {
@@ -124,6 +126,17 @@ export class FakeTarget implements WaitTarget {
   async inspect(): Promise<ContainerInspect> {
     this.calls.inspect++;
     return this.options.inspect ? this.options.inspect() : fakeInspect();
+  }
+
+  get healthStatusChanges(): ((signal: AbortSignal) => Promise<AsyncIterable<string>>) | undefined {
+    const feed = this.options.healthEvents;
+    if (!feed) return undefined;
+    return async (signal) => {
+      this.calls.healthEvents++;
+      return (async function* () {
+        for await (const { line } of feed.read(signal)) yield line;
+      })();
+    };
   }
 
   async listeningPorts(): Promise<ReadonlySet<number> | undefined> {

@@ -77,12 +77,16 @@ describe("Wait.forHttp against the engine", () => {
 });
 
 describe("Wait.forHealthCheck against the engine", () => {
-  it("waits for healthy", async () => {
+  it("waits for healthy by following the engine's events, not by polling", async () => {
+    const engine = await getEngine();
+    const before = engine.apiCalls;
     await using c = await new GenericContainer(BUSYBOX)
-      .withCommand(["sh", "-c", "sleep 0.5; touch /tmp/ready; sleep 600"])
+      .withCommand(["sh", "-c", "sleep 1; touch /tmp/ready; sleep 600"])
       .withHealthCheck({ test: "test -f /tmp/ready", intervalMs: 100, retries: 100 })
       .withWaitStrategy(Wait.forHealthCheck())
       .start();
+    // create, start, inspect, the exit long poll, the event stream and one inspect; polling a second would be 15+.
+    expect(engine.apiCalls - before).toBeLessThanOrEqual(8);
     expect((await c.exec(["test", "-f", "/tmp/ready"])).exitCode).toBe(0);
   });
 
