@@ -1,9 +1,9 @@
 import { createReadStream } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join, posix } from "node:path";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import tar from "tar-stream";
+import type tarStream from "tar-stream";
 import { InvalidOptionError } from "../errors.js";
 
 /** Something to copy into a container: a host file, a host directory (recursively), or content given in code. */
@@ -17,7 +17,7 @@ function entryName(target: string): string {
   return posix.normalize(target).replace(/^\/+/, "");
 }
 
-async function addFile(pack: tar.Pack, source: string, name: string, mode: number | undefined): Promise<void> {
+async function addFile(pack: tarStream.Pack, source: string, name: string, mode: number | undefined): Promise<void> {
   const stat = await lstat(source);
   if (stat.isSymbolicLink()) {
     pack.entry({ name, type: "symlink", linkname: await readlink(source), mode: stat.mode & 0o7777 });
@@ -28,7 +28,7 @@ async function addFile(pack: tar.Pack, source: string, name: string, mode: numbe
   await pipeline(createReadStream(source), entry);
 }
 
-async function addDirectory(pack: tar.Pack, source: string, name: string, mode: number | undefined): Promise<void> {
+async function addDirectory(pack: tarStream.Pack, source: string, name: string, mode: number | undefined): Promise<void> {
   const stat = await lstat(source);
   if (!stat.isDirectory()) throw new InvalidOptionError("copy source", "a directory", source);
   pack.entry({ name, type: "directory", mode: mode ?? stat.mode & 0o7777, mtime: stat.mtime });
@@ -45,8 +45,14 @@ async function addDirectory(pack: tar.Pack, source: string, name: string, mode: 
  * modes and symlinks are kept; a `mode` given in code overrides the file's own.
  */
 export function tarCopyItems(items: readonly CopyItem[]): Readable {
-  const pack = tar.pack();
+  // tar-stream (with streamx and friends) costs ~6 MiB: loaded when a copy is made, not with `import "throwaway"`.
+  // The stream is handed out at once and filled when the writer is ready, so callers stay synchronous.
+  const out = new PassThrough();
   (async () => {
+    const { default: tar } = await import("tar-stream");
+    const pack = tar.pack();
+    (pack as unknown as Readable).on("error", (error: Error) => out.destroy(error));
+    (pack as unknown as Readable).pipe(out);
     for (const item of items) {
       const name = entryName(item.target);
       if (item.kind === "content") {
@@ -59,12 +65,13 @@ export function tarCopyItems(items: readonly CopyItem[]): Readable {
       }
     }
     pack.finalize();
-  })().catch((error: unknown) => pack.destroy(error as Error));
-  return pack as unknown as Readable;
+  })().catch((error: unknown) => out.destroy(error as Error));
+  return out;
 }
 
 /** Reads a tar stream (from `copyFromContainer`) into a map of path to content, for small archives. */
 export async function untarToMap(stream: Readable): Promise<Map<string, Buffer>> {
+  const { default: tar } = await import("tar-stream");
   const extract = tar.extract();
   const files = new Map<string, Buffer>();
   const done = new Promise<void>((resolve, reject) => {

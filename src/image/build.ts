@@ -4,16 +4,15 @@ import type { GenericContainer } from "../container/generic-container.js";
 import type { PullPolicy } from "../container/options.js";
 import { debug } from "../debug.js";
 import { resolveAuth } from "../engine/auth.js";
-import { runBuild } from "../engine/build.js";
 import { type Engine, engineMessage, getEngine } from "../engine/engine.js";
-import { type PushResult, pushImage } from "../engine/push.js";
+import type { PushResult } from "../engine/push.js";
 import type { ImageSummary, ProgressListener, RegistryAuth } from "../engine/types.js";
 import { EngineRequestError, InvalidOptionError } from "../errors.js";
 import { prepareSession } from "../reaper/index.js";
 import { getSessionId, LABELS, sessionLabels, VERSION } from "../reaper/session.js";
 import { trackResource, untrackResource } from "../reaper/tracker.js";
-import { composeSend, contextDigest, type PreparedContext, prepareContext, tarContext } from "./build-context.js";
-import { parseStages } from "./build-dockerfile.js";
+import type { PreparedContext } from "./build-context.js";
+import type { parseStages } from "./build-dockerfile.js";
 import { DOCKER_HUB, ImageName } from "./image-name.js";
 
 /** Default build timeout: 10 minutes (`THROWAWAY_BUILD_TIMEOUT`, ms). */
@@ -253,6 +252,12 @@ export class DockerfileBuilder {
   /** Builds the image (or finds it in the cache) and returns it: id, name, `tag()`, `push()`, `remove()`. */
   async buildImage(tag?: string, options: BuildImageOptions = {}): Promise<BuiltImage> {
     const normalized = normalizeBuild(this.raw, tag, options);
+    // The context walk, tar writer and Dockerfile parser load with the first build, not with `import "throwaway"`:
+    // most test processes never build.
+    const [{ prepareContext, contextDigest }, { parseStages }] = await Promise.all([
+      import("./build-context.js"),
+      import("./build-dockerfile.js"),
+    ]);
     const prepared = await prepareContext(normalized.context, normalized.dockerfile);
     const dockerfileText = prepared.dockerfileContent.toString("utf8");
     const stages = parseStages(dockerfileText, normalized.buildArgs);
@@ -353,6 +358,7 @@ export class DockerfileBuilder {
           .map(([k, v]) => `"${k}"="${v}"`)
           .join(" ")}`
       : undefined;
+    const [{ composeSend, tarContext }, { runBuild }] = await Promise.all([import("./build-context.js"), import("../engine/build.js")]);
     const toSend = composeSend(prepared, labelLine, targetIndex);
     const queryLabels = toSend.injected ? Object.fromEntries(Object.entries(labels).filter(([k]) => !(k in inline))) : labels;
     const registryConfig = await this.registryConfig(stages);
@@ -491,6 +497,7 @@ export class BuiltImage implements AsyncDisposable {
     if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {
       throw new InvalidOptionError("push({ timeoutMs })", "a positive number of milliseconds", options.timeoutMs);
     }
+    const { pushImage } = await import("../engine/push.js");
     return pushImage(this.engine, ImageName.parse(this.name, "push()"), {
       timeoutMs: options.timeoutMs ?? envMs("THROWAWAY_PUSH_TIMEOUT", DEFAULT_PUSH_TIMEOUT_MS),
       ...(options.auth ? { auth: options.auth } : {}),
