@@ -198,9 +198,9 @@ describe("throwaway up", () => {
     }
   });
 
-  it("--keep: a second up reuses the same containers, a changed definition gets a new one; down removes them all", async () => {
+  it("--keep: a second up reuses the same containers, a changed definition gets new ones; down removes them all", async () => {
     const name = project("cli-up-keep");
-    const [s1, s2, s3, s4] = [unique("cli-up"), unique("cli-up"), unique("cli-up"), unique("cli-up")];
+    const [s1, s2, s3, s4, s5] = [unique("cli-up"), unique("cli-up"), unique("cli-up"), unique("cli-up"), unique("cli-up")];
     const args = ["up", BASIC, "-p", name, "--detach"];
 
     const first = await runCli(args, { session: s1 });
@@ -258,18 +258,36 @@ describe("throwaway up", () => {
     );
     expect(containersByFixture(name)).toEqual(changed);
 
+    // The network's definition changes: a new network, and the containers of the old one are made anew on it.
+    const fourth = await runCli(args, { session: s5, env: { CLI_TEST_GREETING: "bonjour", CLI_TEST_NETWORK_VARIANT: "b" } });
+    expect(fourth.code, fourth.stderr).toBe(0);
+    const renewed = containersByFixture(name);
+    expect(renewed.web).not.toBe(changed.web);
+    expect(renewed.ticker).not.toBe(changed.ticker);
+    const renewedNetworks = idsWithLabel(`dev.throwaway.project=${name}`).networks;
+    expect(renewedNetworks).toHaveLength(1);
+    expect(renewedNetworks).not.toEqual(networks);
+    const replaced = new RegExp(
+      `^ {2}network {2}its definition changed: removed the previous network ${name}-network and the containers on it \\([0-9a-f]{12}, [0-9a-f]{12}\\)$`,
+    );
+    expect(lines(fourth.stderr).filter((line) => replaced.test(line))).toHaveLength(1);
+    const variant = execFileSync("docker", ["network", "inspect", "-f", '{{index .Labels "test.network-variant"}}', renewedNetworks[0]!], {
+      encoding: "utf8",
+    });
+    expect(variant.trim()).toBe("b");
+
     const down = await runCli(["down", "--project", name]);
     expect(down.code).toBe(0);
     expect(lines(down.stdout).sort()).toEqual(
       [
-        `removed web (container ${short(changed.web)})`,
-        `removed ticker (container ${short(changed.ticker)})`,
+        `removed web (container ${short(renewed.web)})`,
+        `removed ticker (container ${short(renewed.ticker)})`,
         `removed network (network ${name}-network)`,
         `Removed project ${name}: 2 containers, 1 network.`,
       ].sort(),
     );
     expect(idsWithLabel(`dev.throwaway.project=${name}`)).toEqual({ containers: [], networks: [] });
-    for (const session of [s1, s2, s3, s4])
+    for (const session of [s1, s2, s3, s4, s5])
       expect(idsWithLabel(`dev.throwaway.session-id=${session}`)).toEqual({ containers: [], networks: [] });
     expect((await runCli(["down", "--project", name])).stdout).toBe(`Nothing of project ${name} to remove.\n`);
   });
