@@ -320,8 +320,10 @@ describe("throwaway up", () => {
     const name = project("cli-up-builders");
     const up = await runCli(["up", join(FIXTURES, "builders.fixtures.mjs"), "-p", name, "-d"], { env: { FORCE_COLOR: "1" } });
     expect(up.code).toBe(0);
-    expect(Object.keys(containersByFixture(name)).sort()).toEqual(["first", "second"]);
-    expect(up.stdout).toMatch(/^\x1b\[1m\x1b\[36mfirst \x1b\[39m\x1b\[22m {2}busybox:latest, container [0-9a-f]{12}$/m);
+    const ids = containersByFixture(name);
+    expect(Object.keys(ids).sort()).toEqual(["first", "second"]);
+    // Bold and the fixture's colour (cyan for the first), padded to the longest name.
+    expect(lines(up.stdout)).toContain(`\x1b[1m\x1b[36mfirst \x1b[39m\x1b[22m  busybox:latest, container ${short(ids.first)}`);
     expect(up.stderr).toContain(`Starting 2 fixtures of test/fixtures/cli-up/builders.fixtures.mjs (project ${name}, kept)`);
     expect((await runCli(["down", "-p", name])).code).toBe(0);
   });
