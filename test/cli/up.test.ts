@@ -17,6 +17,7 @@ import {
   startCli,
   unique,
 } from "../fixtures/cli-up/cli-child.js";
+import { watchdogPids } from "../reaper/helpers.js";
 
 const BASIC = "test/fixtures/cli-up/basic.fixtures.ts";
 const projects: string[] = [];
@@ -212,6 +213,13 @@ describe("throwaway up", () => {
     expect(Object.keys(ids).sort()).toEqual(["ticker", "web"]);
     const networks = idsWithLabel(`dev.throwaway.project=${name}`).networks;
     expect(networks).toHaveLength(1);
+
+    // That `up` has ended: its session's reaper leaves what is kept, and so does pruning the (dead) session.
+    for (let i = 0; i < 100 && watchdogPids(s1).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(watchdogPids(s1)).toEqual([]);
+    expect((await runCli(["prune", "--session", s1])).code).toBe(0);
+    expect(containersByFixture(name)).toEqual(ids);
+    expect(idsWithLabel(`dev.throwaway.project=${name}`).networks).toEqual(networks);
 
     // Kept: never reaped with their session, and `ps` says so.
     const ps = await runCli(["ps", "--json", "--session", s1]);
