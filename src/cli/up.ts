@@ -33,8 +33,9 @@ export const up: CliCommand = {
 
 Starts the fixtures a fixture file exports (default: ./throwaway.fixtures.ts, .mts, .js or .mjs), the very
 definitions the tests use: each after the fixtures it needs, independent ones side by side. Prints how to reach
-each one (host, mapped ports, URIs such as MySQL's connection URI), then streams their logs until Ctrl-C, which
-removes everything.
+each one (host, mapped ports, URIs such as MySQL's connection URI), then streams what they print from then on
+(the startup output is in \`docker logs\`, and in the error when a start fails) until Ctrl-C, which removes
+everything.
 
 A fixture file exports a set made with defineFixtures() (TypeScript is compiled with esbuild):
   export default defineFixtures()
