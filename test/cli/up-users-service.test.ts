@@ -75,7 +75,7 @@ describe("throwaway up examples/users-service/throwaway.fixtures.ts", () => {
     expect(env).toContain(`\nUSERS_SERVICE_URL=${url}\n`);
 
     up.process.kill("SIGINT");
-    expect(await up.ended).toEqual({ code: 130, signal: null });
+    expect(await up.ended, up.stderr()).toEqual({ code: 130, signal: null });
     expect(idsWithLabel(`dev.throwaway.session-id=${session}`)).toEqual(NOTHING);
     expect(idsWithLabel(`dev.throwaway.project=${project}`)).toEqual(NOTHING);
   });
@@ -104,7 +104,7 @@ describe("throwaway up examples/users-service/throwaway.fixtures.ts", () => {
     expect(query).toEqual({ code: 0, output: "42\r\n" });
 
     const down = await runCli(["down", "--project", project]);
-    expect(down.code).toBe(0);
+    expect(down.code, down.stderr).toBe(0);
     expect(down.stdout.split("\n").at(-2)).toBe(`Removed project ${project}: 2 containers, 1 network.`);
     expect(idsWithLabel(`dev.throwaway.project=${project}`)).toEqual(NOTHING);
   });

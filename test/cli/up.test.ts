@@ -86,7 +86,7 @@ describe("throwaway up", () => {
     expect(Object.keys(ids).sort()).toEqual(["ticker", "web"]);
 
     up.process.kill("SIGINT");
-    expect(await up.ended).toEqual({ code: 130, signal: null });
+    expect(await up.ended, up.stderr()).toEqual({ code: 130, signal: null });
     const after = lines(up.stderr()).slice(9);
     expect(after[0]).toBe("Removing everything...");
     // Dependents first: the ticker, then the web server, then the network they were on.
@@ -205,7 +205,7 @@ describe("throwaway up", () => {
     const args = ["up", BASIC, "-p", name, "--detach"];
 
     const first = await runCli(args, { session: s1 });
-    expect(first.code).toBe(0);
+    expect(first.code, first.stderr).toBe(0);
     expect(lines(first.stderr).at(-1)).toBe(
       `Left running (kept): network, web and ticker. \`throwaway exec --project ${name} <name>\` opens a shell in one; \`throwaway down --project ${name}\` removes them.`,
     );
@@ -217,7 +217,8 @@ describe("throwaway up", () => {
     // That `up` has ended: its session's reaper leaves what is kept, and so does pruning the (dead) session.
     for (let i = 0; i < 100 && watchdogPids(s1).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(watchdogPids(s1)).toEqual([]);
-    expect((await runCli(["prune", "--session", s1])).code).toBe(0);
+    const prune = await runCli(["prune", "--session", s1]);
+    expect(prune.code, prune.stderr).toBe(0);
     expect(containersByFixture(name)).toEqual(ids);
     expect(idsWithLabel(`dev.throwaway.project=${name}`).networks).toEqual(networks);
 
@@ -233,7 +234,7 @@ describe("throwaway up", () => {
     ]);
 
     const second = await runCli(args, { session: s2 });
-    expect(second.code).toBe(0);
+    expect(second.code, second.stderr).toBe(0);
     expect(containersByFixture(name)).toEqual(ids);
     expect(idsWithLabel(`dev.throwaway.project=${name}`).networks).toEqual(networks);
     const progress = lines(second.stderr);
@@ -245,7 +246,7 @@ describe("throwaway up", () => {
     // The web server's definition changes (its environment): a new container, the old one removed; the ticker's
     // definition is the same, so it is reused.
     const third = await runCli(args, { session: s3, env: { CLI_TEST_GREETING: "bonjour" } });
-    expect(third.code).toBe(0);
+    expect(third.code, third.stderr).toBe(0);
     const changed = containersByFixture(name);
     expect(changed.ticker).toBe(ids.ticker);
     expect(changed.web).not.toBe(ids.web);
@@ -257,7 +258,7 @@ describe("throwaway up", () => {
     const plain = startCli(["up", BASIC, "-p", name], { session: s4, env: { CLI_TEST_GREETING: "bonjour" } });
     await plain.waitFor(/Ctrl-C leaves them running/, "stderr");
     plain.process.kill("SIGINT");
-    expect(await plain.ended).toEqual({ code: 130, signal: null });
+    expect(await plain.ended, plain.stderr()).toEqual({ code: 130, signal: null });
     expect(lines(plain.stderr())[1]).toBe(
       "  Kept containers of this project exist: reusing them, and leaving them running (`throwaway down` removes them).",
     );
@@ -285,7 +286,7 @@ describe("throwaway up", () => {
     expect(variant.trim()).toBe("b");
 
     const down = await runCli(["down", "--project", name]);
-    expect(down.code).toBe(0);
+    expect(down.code, down.stderr).toBe(0);
     expect(lines(down.stdout).sort()).toEqual(
       [
         `removed web (container ${short(renewed.web)})`,
@@ -315,24 +316,26 @@ describe("throwaway up", () => {
     }
     expect(up.stdout()).not.toContain("|");
     up.process.kill("SIGTERM");
-    expect((await up.ended).code).toBe(143);
+    expect((await up.ended).code, up.stderr()).toBe(143);
     expect(idsWithLabel(`dev.throwaway.session-id=${session}`)).toEqual({ containers: [], networks: [] });
 
     const web = await runCli(["up", BASIC, "-p", name, "--only", "web", "-d"], { session });
     expect(lines(web.stderr)[0]).toBe(`Starting 2 fixtures of ${BASIC} (project ${name}, kept)`);
     expect(Object.keys(containersByFixture(name))).toEqual(["web"]);
-    expect((await runCli(["down", "-p", name])).code).toBe(0);
+    const down = await runCli(["down", "-p", name]);
+    expect(down.code, down.stderr).toBe(0);
   });
 
   it("takes a JavaScript file of named unstarted containers, one fixture per export; colours with FORCE_COLOR", async () => {
     const name = project("cli-up-builders");
     const up = await runCli(["up", join(FIXTURES, "builders.fixtures.mjs"), "-p", name, "-d"], { env: { FORCE_COLOR: "1" } });
-    expect(up.code).toBe(0);
+    expect(up.code, up.stderr).toBe(0);
     const ids = containersByFixture(name);
     expect(Object.keys(ids).sort()).toEqual(["first", "second"]);
     // Bold and the fixture's colour (cyan for the first), padded to the longest name.
     expect(lines(up.stdout)).toContain(`\x1b[1m\x1b[36mfirst \x1b[39m\x1b[22m  busybox:latest, container ${short(ids.first)}`);
     expect(up.stderr).toContain(`Starting 2 fixtures of test/fixtures/cli-up/builders.fixtures.mjs (project ${name}, kept)`);
-    expect((await runCli(["down", "-p", name])).code).toBe(0);
+    const down = await runCli(["down", "-p", name]);
+    expect(down.code, down.stderr).toBe(0);
   });
 });
