@@ -74,6 +74,7 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
   if (options.signal?.aborted) userAbort();
   else options.signal?.addEventListener("abort", userAbort, { once: true });
   let exitInfo: ExitInfo | undefined;
+  let ready = false;
   exited.then(
     (info) => {
       exitInfo = info;
@@ -90,6 +91,7 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
       controller.signal.addEventListener("abort", onAbort, { once: true });
       strategy.waitUntilReady(target, waitContext).then(resolve, reject);
     });
+    ready = true;
     debug(area, `ready: ${description} after ${Date.now() - started} ms, ${plural(attempts, "probe")}`);
   } catch (error) {
     const elapsedMs = Date.now() - started;
@@ -178,7 +180,10 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", userAbort);
-    controller.abort(); // stops streams and probes the strategy left running
+    // Stops the streams and probes the strategy left running. Once ready, that cleanup (closing sockets) waits for
+    // the next turn of the event loop, so the caller gets the container first.
+    if (ready) setImmediate(() => controller.abort());
+    else controller.abort();
   }
 }
 
