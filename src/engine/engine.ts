@@ -224,10 +224,21 @@ export class Engine {
 
   /** Removes a container; a container that is already gone (or being removed) is not an error. */
   async removeContainer(id: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
-    await this.dial("DELETE", `/containers/${id}`, {
-      query: { force: options.force ?? true, v: options.volumes ?? true },
-      statusCodes: { 204: true, 404: true, 409: true },
-    });
+    try {
+      await this.dial("DELETE", `/containers/${id}`, {
+        query: { force: options.force ?? true, v: options.volumes ?? true },
+        statusCodes: { 204: true, 404: true },
+      });
+    } catch (error) {
+      // Someone else (the exit hooks, the reaper, a parallel stop) is already removing it. Returning now would let
+      // the caller remove the container's network while it is still attached: wait until it is really gone.
+      if (engineStatus(error) !== 409 || !/already in progress/i.test(engineMessage(error))) throw error;
+      await this.dial("POST", `/containers/${id}/wait`, {
+        query: { condition: "removed" },
+        statusCodes: { 200: true, 404: true },
+        signal: AbortSignal.timeout(30_000),
+      }).catch(() => {});
+    }
   }
 
   listContainers(filters: Record<string, string[]>, all = true): Promise<ContainerSummary[]> {

@@ -19,8 +19,9 @@ export interface NetworkOptions {
   /** Extra labels, on top of the session labels every throwaway resource carries. Keys under `dev.throwaway.` are reserved. */
   labels?: Record<string, string>;
   /**
-   * `true` gives containers on the network no route out of it (Docker's `--internal`); they still reach each other
-   * and published ports still work. Default `false`.
+   * `true` gives containers on the network no route out of it (Docker's `--internal`); they still reach each other.
+   * Ports of a container whose only network is internal are not published to the host (dockerd 20.10 and later), so
+   * wait on something inside it (a log line, a command) rather than on ports. Default `false`.
    */
   internal?: boolean;
 }
