@@ -2,7 +2,7 @@
  * The README's code, compiled by `npm run typecheck` so the documentation cannot drift from the API. Not run: the
  * behaviour each snippet shows is covered by the tests of its area.
  */
-import { GenericContainer, Network, type StartedContainer, Wait } from "throwaway";
+import { defineFixtures, GenericContainer, Network, type StartedContainer, Wait } from "throwaway";
 import { MySqlContainer } from "throwaway/mysql";
 import { containerFixture, defineGlobalSetup, type MySqlFixtures, mysqlFixtures, type ProvidedBy } from "throwaway/vitest";
 import { test } from "vitest";
@@ -73,6 +73,15 @@ export function dbTests(): void {
   dbTest("creates a user", async ({ mysql }) => {
     await mysql.executeQuery("INSERT INTO users (name) VALUES (?)", ["ada"]);
   });
+}
+
+export const devFixtures = defineFixtures()
+  .add("network", () => new Network())
+  .add("mysql", ["network"], ({ network }) => new MySqlContainer().withNetwork(network).withNetworkAliases("mysql"));
+
+export async function fixturesInTests(): Promise<void> {
+  await using env = await devFixtures.start();
+  env.mysql.getConnectionUri();
 }
 
 const setup = defineGlobalSetup({ mysql: () => new MySqlContainer() });
