@@ -5,11 +5,9 @@ import { createServer as createTlsServer } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { deferred, FakeTarget, fakeContext } from "../../test/wait/fake-target.js";
+import { FakeTarget, fakeContext, waitOnFake } from "../../test/wait/fake-target.js";
 import { ContainerNotReadyError, InvalidOptionError, WaitTimeoutError } from "../errors.js";
 import { HttpWaitStrategy } from "./http.js";
-import { runWait } from "./run.js";
-import type { ExitInfo } from "./strategy.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
@@ -55,15 +53,8 @@ function answer(status: number, body = ""): Handler {
   return (_req, res) => res.writeHead(status, { "content-type": "text/plain" }).end(body);
 }
 
-async function waitFor(strategy: HttpWaitStrategy, target: FakeTarget, timeoutMs = 300) {
-  return runWait({
-    strategy,
-    target,
-    timeoutMs,
-    exited: deferred<ExitInfo>().promise,
-    context: { containerId: target.id },
-    tailLogs: async () => "",
-  });
+function waitFor(strategy: HttpWaitStrategy, target: FakeTarget, timeoutMs = 300) {
+  return waitOnFake(strategy, target, timeoutMs);
 }
 
 describe("Wait.forHttp", () => {

@@ -1,10 +1,8 @@
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { deferred, execResult, FakeTarget, fakeContext, procNetTcp } from "../../test/wait/fake-target.js";
+import { execResult, FakeTarget, fakeContext, procNetTcp, waitOnFake } from "../../test/wait/fake-target.js";
 import { InvalidOptionError, WaitTimeoutError } from "../errors.js";
 import { ListeningPortsWaitStrategy } from "./listening-ports.js";
-import { runWait } from "./run.js";
-import type { ExitInfo } from "./strategy.js";
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -33,14 +31,7 @@ async function closedPort(): Promise<number> {
 }
 
 function runWithTimeout(target: FakeTarget, strategy: ListeningPortsWaitStrategy, timeoutMs: number) {
-  return runWait({
-    strategy,
-    target,
-    timeoutMs,
-    exited: deferred<ExitInfo>().promise,
-    context: { containerId: target.id },
-    tailLogs: async () => "",
-  });
+  return waitOnFake(strategy, target, timeoutMs);
 }
 
 describe("Wait.forListeningPorts", () => {

@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { deferred, execResult, FakeTarget, fakeContext } from "../../test/wait/fake-target.js";
+import { execResult, FakeTarget, fakeContext, waitOnFake } from "../../test/wait/fake-target.js";
 import { ContainerNotReadyError, WaitTimeoutError } from "../errors.js";
-import { runWait } from "./run.js";
-import type { ExitInfo } from "./strategy.js";
 import { SuccessfulCommandWaitStrategy } from "./successful-command.js";
 
 function waitFor(strategy: SuccessfulCommandWaitStrategy, target: FakeTarget, timeoutMs: number) {
-  return runWait({
-    strategy,
-    target,
-    timeoutMs,
-    exited: deferred<ExitInfo>().promise,
-    context: { containerId: target.id },
-    tailLogs: async () => "",
-  });
+  return waitOnFake(strategy, target, timeoutMs);
 }
 
 describe("Wait.forSuccessfulCommand", () => {

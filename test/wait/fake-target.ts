@@ -5,7 +5,8 @@
 import type { LogLine } from "../../src/engine/demux.js";
 import type { ExecResult } from "../../src/engine/engine.js";
 import type { ContainerInspect, ContainerState } from "../../src/engine/types.js";
-import type { ExitInfo, WaitContext, WaitTarget } from "../../src/wait/strategy.js";
+import { runWait } from "../../src/wait/run.js";
+import type { ExitInfo, WaitContext, WaitStrategy, WaitTarget } from "../../src/wait/strategy.js";
 
 export const FAKE_ID = "3f2a9c1b7d10aa55aa55aa55aa55aa55aa55aa55aa55aa55aa55aa55aa55aa55";
 
@@ -187,4 +188,16 @@ export function procNetTcp(...listening: number[]): string {
     `   ${listening.length}: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 2000 1 0000000000000000 20 4 30 10 -1`,
   );
   return `${header}\n${rows.join("\n")}\n`;
+}
+
+/** Runs `strategy` against a fake target through the real runner, with a container that never exits. */
+export function waitOnFake(strategy: WaitStrategy, target: FakeTarget, timeoutMs: number): Promise<void> {
+  return runWait({
+    strategy,
+    target,
+    timeoutMs,
+    exited: deferred<ExitInfo>().promise,
+    context: { containerId: target.id },
+    tailLogs: async () => "",
+  });
 }
