@@ -92,37 +92,32 @@ export class EngineUnavailableError extends ThrowawayError {
   }
 }
 
-/** Pulling an image failed: not found, denied, timed out, or the registry is unreachable. */
-export class ImagePullError extends ThrowawayError {
-  static readonly CODE = "THROWAWAY_IMAGE_PULL";
-  readonly code = ImagePullError.CODE;
+/** The errors that name a registry (pull, push, credentials). */
+abstract class RegistryBoundError extends ThrowawayError {
+  /** The registry host, `docker.io` for Docker Hub. */
   readonly registry: string;
   constructor(shortMessage: string, options: ThrowawayErrorOptions & { registry: string }) {
     super(shortMessage, options);
     this.registry = options.registry;
   }
+}
+
+/** Pulling an image failed: not found, denied, timed out, or the registry is unreachable. */
+export class ImagePullError extends RegistryBoundError {
+  static readonly CODE = "THROWAWAY_IMAGE_PULL";
+  readonly code = ImagePullError.CODE;
 }
 
 /** The registry refused the credentials (or asked for some and none were found). */
-export class RegistryAuthError extends ThrowawayError {
+export class RegistryAuthError extends RegistryBoundError {
   static readonly CODE = "THROWAWAY_REGISTRY_AUTH";
   readonly code = RegistryAuthError.CODE;
-  readonly registry: string;
-  constructor(shortMessage: string, options: ThrowawayErrorOptions & { registry: string }) {
-    super(shortMessage, options);
-    this.registry = options.registry;
-  }
 }
 
 /** Pushing an image failed for a reason other than credentials: no such local image, registry unreachable, ... */
-export class ImagePushError extends ThrowawayError {
+export class ImagePushError extends RegistryBoundError {
   static readonly CODE = "THROWAWAY_IMAGE_PUSH";
   readonly code = ImagePushError.CODE;
-  readonly registry: string;
-  constructor(shortMessage: string, options: ThrowawayErrorOptions & { registry: string }) {
-    super(shortMessage, options);
-    this.registry = options.registry;
-  }
 }
 
 /** A Dockerfile build failed. `step` is the instruction that failed when the daemon told us. */
