@@ -50,6 +50,8 @@ OFFLINE_MARK=$REG_DIR/offline
 WAIT=${THROWAWAY_ENGINE_WAIT:-90}
 ENGINE_PACKAGES=(docker.io curl ca-certificates)
 MIRROR_PACKAGES=(docker-registry debootstrap curl ca-certificates)
+# Beside the engine, the test suite runs a real registry (push/pull tests) with htpasswd auth.
+TEST_PACKAGES=(docker-registry apache2-utils)
 
 did=() # what this run changed, for the one-line summary
 
@@ -455,6 +457,8 @@ cmd_ensure() {
     if [ ${#did[@]} -gt 0 ]; then say "engine ready in $((SECONDS - start)) s ($(IFS=';'; echo "${did[*]}" | sed 's/;/; /g'))"; fi
     return 0
   fi
+
+  if is_root && is_debian; then apt_install "${TEST_PACKAGES[@]}"; fi
 
   # 3: images
   if offline; then

@@ -9,13 +9,14 @@ import {
   GenericContainer,
   getEngine,
   getSessionId,
-  type ImagePullError,
+  ImagePullError,
   InvalidOptionError,
   LABELS,
   Wait,
 } from "throwaway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { untarToMap } from "../../src/container/copy.js";
+import { startTestRegistry } from "../image/registry-fixture.js";
 
 const BUSYBOX = "busybox:latest";
 /** Keeps a container alive until it is removed. */
@@ -363,15 +364,25 @@ describe("bad input and failed starts", () => {
   });
 
   it("a missing image fails at once with the image and registry named", async () => {
-    // The local registry (the offline mirror, see scripts/engine.sh) answers 404 for an unknown repository.
-    const error = await busybox("127.0.0.1:5000/throwaway-test/does-not-exist:1")
-      .start()
-      .catch((e: unknown) => e);
-    expect((error as Error).name).toBe("ImagePullError");
-    expect((error as ImagePullError).registry).toBe("127.0.0.1:5000");
-    expect((error as Error).message).toMatch(
-      /^Image 127\.0\.0\.1:5000\/throwaway-test\/does-not-exist:1 was not found or access was denied by 127\.0\.0\.1:5000: .*\(check the name and tag, or log in with `docker login 127\.0\.0\.1:5000`\)$/,
-    );
+    // A real registry on loopback (Debian's docker-registry), which has no such repository.
+    const registry = await startTestRegistry();
+    const before = sessionContainers().length;
+    try {
+      const reference = `${registry.host}/throwaway-test/does-not-exist:1`;
+      const error = await busybox(reference)
+        .start()
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ImagePullError);
+      expect((error as ImagePullError).registry).toBe(registry.host);
+      expect((error as ImagePullError).shortMessage).toMatch(
+        new RegExp(
+          `^Image ${reference.replace(/[.]/g, "\\.")} was not found or access was denied by ${registry.host.replace(/[.]/g, "\\.")}: .*\\(check the name and tag, or log in with \`docker login ${registry.host.replace(/[.]/g, "\\.")}\`\\)$`,
+        ),
+      );
+      expect(sessionContainers()).toHaveLength(before);
+    } finally {
+      await registry.stop();
+    }
   });
 });
 
