@@ -1,8 +1,12 @@
 import { type ClientRequest, Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { createRequire } from "node:module";
 import type { Duplex, Readable } from "node:stream";
 import type { EngineEndpoint } from "./discovery.js";
 import type { RegistryAuth } from "./types.js";
+
+// node:https (and TLS) loads only for TLS engines: about 1 MiB that local-socket users never need.
+const requireBuiltin = createRequire(import.meta.url);
+const loadHttps = () => requireBuiltin("node:https") as typeof import("node:https");
 
 /** One Engine API request, as `Engine` describes it. */
 export interface TransportRequest {
@@ -92,7 +96,7 @@ export class HttpTransport implements Transport {
       const https = endpoint.tls !== undefined;
       this.target = { host: endpoint.host, port: endpoint.port, https };
       this.agent = https
-        ? new HttpsAgent({
+        ? new (loadHttps().Agent)({
             keepAlive: true,
             ...(tls?.ca ? { ca: tls.ca } : {}),
             ...(tls?.cert ? { cert: tls.cert } : {}),
@@ -143,7 +147,7 @@ export class HttpTransport implements Transport {
           fn();
         }
       };
-      const req: ClientRequest = (this.target.https ? httpsRequest : httpRequest)(options);
+      const req: ClientRequest = (this.target.https ? loadHttps().request : httpRequest)(options);
       if (call.hijack) {
         req.on("upgrade", (_res: IncomingMessage, socket: Duplex, head: Buffer) => {
           if (head.length > 0) socket.unshift(head);

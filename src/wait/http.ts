@@ -1,8 +1,11 @@
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { createRequire } from "node:module";
 import { InvalidOptionError } from "../errors.js";
 import { PermanentFailure, poll } from "./poll.js";
 import { BaseWaitStrategy, quote, type WaitContext, type WaitTarget } from "./strategy.js";
+
+// node:https (and TLS with it) is loaded for TLS waits only: about 1 MiB that most test processes never need.
+const requireBuiltin = createRequire(import.meta.url);
 
 /** The most of a response body read for the body predicate and error text; more is not read. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -217,7 +220,7 @@ export class HttpWaitStrategy extends BaseWaitStrategy {
         signal,
         ...(this.tls ? { rejectUnauthorized: !this.insecure } : {}),
       };
-      const req = this.tls ? httpsRequest(options) : httpRequest(options);
+      const req = this.tls ? (requireBuiltin("node:https") as typeof import("node:https")).request(options) : httpRequest(options);
       const timer = setTimeout(() => req.destroy(new Error(`no complete response within ${this.readTimeoutMs} ms`)), this.readTimeoutMs);
       const fail = (error: Error) => {
         clearTimeout(timer);
