@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { deferred, FakeTarget, fakeContext } from "../../test/wait/fake-target.js";
+import { deferred, FakeTarget, fakeContext, rejection } from "../../test/wait/fake-target.js";
 import { ContainerNotReadyError, InvalidOptionError, WaitTimeoutError } from "../errors.js";
 import { AllWaitStrategy, AnyWaitStrategy } from "./composite.js";
 import { PermanentFailure, poll } from "./poll.js";
@@ -48,17 +48,6 @@ function run(strategy: BaseWaitStrategy, timeoutMs = 1000) {
   });
   promise.catch(() => {});
   return promise;
-}
-
-async function rejection(
-  promise: Promise<unknown>,
-): Promise<Error & { shortMessage: string; details?: string; lastError?: string; elapsedMs?: number; strategy?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { shortMessage: string; details?: string; lastError?: string; elapsedMs?: number; strategy?: string };
-  }
-  throw new Error("expected the wait to fail");
 }
 
 beforeEach(() => void vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] }));

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { deferred, FAKE_ID, FakeTarget, fakeInspect } from "../../test/wait/fake-target.js";
+import { deferred, FAKE_ID, FakeTarget, fakeInspect, rejection } from "../../test/wait/fake-target.js";
 import { ContainerExitedError, ContainerNotReadyError, InvalidOptionError, WaitTimeoutError } from "../errors.js";
 import { OneShotStartupWaitStrategy } from "./one-shot.js";
 import { PermanentFailure, poll } from "./poll.js";
@@ -48,17 +48,6 @@ function run(overrides: Partial<RunWaitOptions> & { strategy: RunWaitOptions["st
   });
   promise.catch(() => {});
   return { promise, exit };
-}
-
-async function rejection(
-  promise: Promise<unknown>,
-): Promise<Error & { shortMessage: string; details?: string; lastError?: string; elapsedMs?: number; strategy?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { shortMessage: string; details?: string; lastError?: string; elapsedMs?: number; strategy?: string };
-  }
-  throw new Error("expected the wait to fail, but it succeeded");
 }
 
 beforeEach(() => {

@@ -201,3 +201,15 @@ export function waitOnFake(strategy: WaitStrategy, target: FakeTarget, timeoutMs
     tailLogs: async () => "",
   });
 }
+
+/** The error a wait rejected with, typed as the runner's errors are; fails the test when the wait succeeded. */
+export async function rejection(
+  promise: Promise<unknown>,
+): Promise<Error & { shortMessage: string; details?: string; lastError?: string; elapsedMs?: number; strategy?: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { shortMessage: string; details?: string; lastError?: string; elapsedMs?: number; strategy?: string };
+  }
+  throw new Error("expected the wait to fail, but it succeeded");
+}
