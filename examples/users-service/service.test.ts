@@ -5,6 +5,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MySqlContainer, type StartedMySqlContainer } from "throwaway/mysql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Answer, httpCall } from "./http-call.js";
 import { createApp } from "./src/app.js";
 import { readConfig } from "./src/config.js";
 import { MySqlUserStore } from "./src/store.js";
@@ -39,28 +40,8 @@ afterAll(async () => {
   await mysql?.stop();
 });
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: unknown;
-}
-
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body !== undefined) {
-    init.body = typeof body === "string" ? body : JSON.stringify(body);
-    (init.headers as Record<string, string>)["content-type"] ??= "application/json";
-  }
-  const response = await fetch(`${baseUrl}${path}`, init);
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
+function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  return httpCall(baseUrl, method, path, body, headers);
 }
 
 /** The error body every failure has, in the shape of Spring Boot's default error (which the course's service sent). */

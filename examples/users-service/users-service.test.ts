@@ -3,6 +3,7 @@
 import { getEngine, InvalidOptionError, Network, type StartedNetwork } from "throwaway";
 import { MySqlContainer, type StartedMySqlContainer } from "throwaway/mysql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { httpCall } from "./http-call.js";
 import { verifyToken } from "./src/token.js";
 import up from "./throwaway.fixtures.js";
 import { buildUsersServiceImage, type StartedUsersServiceContainer, UsersServiceContainer } from "./users-service-container.js";
@@ -38,19 +39,8 @@ afterAll(async () => {
   await network?.stop();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${users.getBaseUrl()}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
+function call(method: string, path: string, body?: unknown) {
+  return httpCall(users.getBaseUrl(), method, path, body);
 }
 
 interface UserRow {
