@@ -162,6 +162,7 @@ export class StartedContainer implements AsyncDisposable {
     try {
       return await this.state.engine.exec(this.state.id, cmd, options);
     } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
       throw this.state.engine.requestError(
         `exec ${JSON.stringify(cmd)} in ${describeContainer(this.errorContext)} failed`,
         error,
@@ -259,7 +260,7 @@ export class StartedContainer implements AsyncDisposable {
         engine.logLines(id, { follow: true, since: logsSince, tty: this.state.inspect.Config.Tty, signal }) as Promise<
           AsyncIterable<LogLine>
         >,
-      exec: (cmd) => engine.exec(id, cmd),
+      exec: (cmd, signal) => engine.exec(id, cmd, { signal }),
       inspect: (signal) => engine.inspectContainer(id, signal),
       listeningPorts: () => this.listeningPortsFromHost(),
       healthStatusChanges: async (signal) => {

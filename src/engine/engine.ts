@@ -43,6 +43,11 @@ export interface ExecOptions {
   workingDir?: string;
   /** `user`, `uid`, `user:group` or `uid:gid`. Default: the container's user. */
   user?: string;
+  /**
+   * Stops waiting for the command: the call rejects with the signal's reason and the output stream is closed. The
+   * command itself may run on in the container (the Engine API has no way to kill an exec).
+   */
+  signal?: AbortSignal;
 }
 
 interface DialOptions {
@@ -302,6 +307,7 @@ export class Engine {
 
   async exec(id: string, cmd: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const created = await this.dial<{ Id: string }>("POST", `/containers/${id}/exec`, {
+      ...(options.signal ? { signal: options.signal } : {}),
       body: {
         Cmd: cmd,
         AttachStdout: true,
@@ -314,15 +320,29 @@ export class Engine {
       },
       statusCodes: { 201: true },
     });
+    const { signal } = options;
     const stream = await this.dial<Readable>("POST", `/exec/${created.Id}/start`, {
       body: { Detach: false, Tty: false },
       isStream: true,
       hijack: true,
       statusCodes: { 200: true, 101: true },
+      ...(signal ? { signal } : {}),
     });
-    const collected = await demuxAll(stream, false);
-    const inspect = await this.dial<{ ExitCode: number | null; Running: boolean }>("GET", `/exec/${created.Id}/json`);
-    return { ...collected, exitCode: inspect.ExitCode ?? -1 };
+    // An upgraded connection no longer belongs to its request, so the request's signal cannot close it: do it here.
+    const onAbort = () => stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error("exec aborted"));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      if (signal?.aborted) onAbort();
+      const collected = await demuxAll(stream, false);
+      const inspect = await this.dial<{ ExitCode: number | null; Running: boolean }>(
+        "GET",
+        `/exec/${created.Id}/json`,
+        signal ? { signal } : {},
+      );
+      return { ...collected, exitCode: inspect.ExitCode ?? -1 };
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
   }
 
   /**

@@ -252,6 +252,14 @@ describe("exec, logs, restart, stop", () => {
     expect((await c.exec(["no-such-binary"])).exitCode).toBe(126);
   });
 
+  it("exec stops waiting when its signal aborts", async () => {
+    await using c = await busybox().withCommand(IDLE).start();
+    const controller = new AbortController();
+    const pending = c.exec(["sleep", "30"], { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error("test gave up")), 200);
+    await expect(pending).rejects.toThrow("test gave up");
+  });
+
   it("logs: all, tail, since and follow", async () => {
     await using c = await busybox()
       // The engine copies stdout and stderr separately, so lines of the two streams are spaced to keep their order.
