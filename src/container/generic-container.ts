@@ -402,7 +402,7 @@ export class GenericContainer {
         containerId: id,
       });
     }
-    return this.attach(engine, id, normalized, timeoutMs, normalized.reuse, started);
+    return this.attach(engine, id, normalized, timeoutMs, normalized.reuse, started, true);
   }
 
   /** Inspects a started container, picks the wait strategy, waits; removes the container when that fails. */
@@ -413,6 +413,7 @@ export class GenericContainer {
     timeoutMs: number,
     reused: boolean,
     started: number,
+    createdHere = !reused,
   ): Promise<ContainerHandleState> {
     const image = substituteImage(normalized.image).toString();
     let inspect = await engine.inspectContainer(id);
@@ -439,7 +440,9 @@ export class GenericContainer {
     try {
       await handle.waitUntilReady();
     } catch (error) {
-      if (reused) throw error;
+      // Someone else's reusable container is theirs to keep; one this call created (reusable or not) never became
+      // usable, and a reusable one is never reaped (it is kept), so it must go now.
+      if (!createdHere) throw error;
       const keep = env.keepOnFailure();
       const note = keep
         ? `The container was kept for debugging (THROWAWAY_KEEP_ON_FAILURE); remove it with \`docker rm -f ${id.slice(0, 12)}\`.`

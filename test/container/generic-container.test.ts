@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   addImageSubstitutor,
+  ContainerExitedError,
   ContainerStartError,
   GenericContainer,
   getEngine,
@@ -431,6 +432,20 @@ describe("engine budget and reuse", () => {
     } finally {
       await first.stop({ remove: true });
     }
+  });
+
+  it("a reusable container that never became ready is removed, not kept for the next run", async () => {
+    const before = sessionContainers().length;
+    const error = await busybox()
+      .withCommand(["sh", "-c", "exit 3"])
+      .withEnvironment({ REUSE_FAIL: `${process.pid}-${Date.now()}` })
+      .withExposedPorts(8080)
+      .withReuse()
+      .start()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ContainerExitedError);
+    expect((error as ContainerExitedError).message).toContain("The container was removed");
+    expect(sessionContainers()).toHaveLength(before);
   });
 
   it("connects to the mapped port from the host right after start", async () => {
