@@ -277,7 +277,7 @@ export class GenericContainer {
    */
   async run(options: StartOptions = {}): Promise<OneShotResult> {
     await this.beforeStart();
-    const normalized = normalizeContainerOptions(this.raw);
+    const normalized = resolveImage(normalizeContainerOptions(this.raw));
     const engine = await getEngine();
     const { id, image } = await this.create(engine, normalized, options, {});
     try {
@@ -307,7 +307,7 @@ export class GenericContainer {
     options: StartOptions,
     extraLabels: Record<string, string>,
   ): Promise<{ id: string; image: string }> {
-    const imageName = substituteImage(normalized.image);
+    const imageName = normalized.image;
     const image = imageName.toString();
     const pull = () =>
       pullImage(engine, imageName, {
@@ -363,7 +363,7 @@ export class GenericContainer {
   /** The whole start: normalise, create (or reuse), start, wait. Modules call this and wrap the handle. */
   protected async startContainer(options: StartOptions = {}): Promise<ContainerHandleState> {
     await this.beforeStart();
-    const normalized = normalizeContainerOptions(this.raw);
+    const normalized = resolveImage(normalizeContainerOptions(this.raw));
     const timeoutMs = (normalized.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS) * env.startupTimeoutScale();
     const engine = await getEngine();
     // The reaper starts beside the container, not before it: it is off the critical path.
@@ -415,7 +415,7 @@ export class GenericContainer {
     started: number,
     createdHere = !reused,
   ): Promise<ContainerHandleState> {
-    const image = substituteImage(normalized.image).toString();
+    const image = normalized.image.toString();
     let inspect = await engine.inspectContainer(id);
     if (reused && !inspect.State.Running) {
       await engine.startContainer(id);
@@ -488,6 +488,15 @@ async function awaitPortBindings(
   return current;
 }
 
+/**
+ * Substitution runs once per start: substitutors are user code (a mirror lookup, a log line), and the name the
+ * reuse hash, the create and the handle see must be one and the same.
+ */
+function resolveImage(options: NormalizedOptions): NormalizedOptions {
+  options.image = substituteImage(options.image);
+  return options;
+}
+
 function defaultWaitStrategy(options: NormalizedOptions, healthTest: string[] | undefined): WaitStrategy {
   const hasHealthCheck = options.healthCheck
     ? options.healthCheck.Test[0] !== "NONE"
@@ -498,7 +507,7 @@ function defaultWaitStrategy(options: NormalizedOptions, healthTest: string[] | 
 /** sha256 over everything that makes two containers interchangeable, copied content included. */
 function reuseHash(options: NormalizedOptions, engine: Engine): string {
   const hash = createHash("sha256");
-  const body = createBody(options, substituteImage(options.image).toString(), engine.publishHostIp, {});
+  const body = createBody(options, options.image.toString(), engine.publishHostIp, {});
   hash.update(JSON.stringify(body));
   hash.update(JSON.stringify(options.name ?? ""));
   for (const copy of options.copies) {

@@ -191,10 +191,16 @@ describe("GenericContainer options, observed inside the container", () => {
   });
 
   it("an image substitutor rewrites the image before pull and run", async () => {
-    const remove = addImageSubstitutor((image) => (image.registry === "mirror.invalid" ? BUSYBOX : undefined));
+    let calls = 0;
+    const remove = addImageSubstitutor((image) => {
+      if (image.registry !== "mirror.invalid") return undefined;
+      calls++;
+      return BUSYBOX;
+    });
     try {
       await using c = await busybox("mirror.invalid/tools/busybox:1").withCommand(IDLE).start();
       expect(c.getImage()).toBe(BUSYBOX);
+      expect(calls).toBe(1); // substitutors are user code: asked once per start
     } finally {
       remove();
     }
