@@ -5,6 +5,14 @@
 #   engine.sh status   what is running and which images are present
 #   engine.sh stop     stops the registry and the dockerd this script started
 #
+#   engine.sh ensure NAME   provisions one more engine (scripts/engines/) beside
+#                           the main one and prints on stdout only the lines that
+#                           point a client at it (DOCKER_HOST=..., and for TLS
+#                           DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH=...):
+#                           eval "$(bash scripts/engine.sh ensure podman)"
+#   engine.sh stop NAME     stops that engine (its files and packages stay)
+#   NAME: podman | podman-rootless | docker-rootless | remote-tls | remote-ssh
+#
 # ensure:
 #  1. Uses the engine that answers (DOCKER_HOST, else /var/run/docker.sock,
 #     else the docker CLI's current context).
@@ -551,10 +559,37 @@ with_lock() {
 # Sourcing the script (to test its functions) runs nothing.
 [ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
+# The file of scripts/engines/ that provisions engine NAME.
+engine_file() { # NAME
+  case "$1" in
+  podman | podman-rootless | docker-rootless) echo "$ROOT/scripts/engines/$1.sh" ;;
+  remote-tls | remote-ssh) echo "$ROOT/scripts/engines/remote.sh" ;;
+  *) die "unknown engine '$1' (podman | podman-rootless | docker-rootless | remote-tls | remote-ssh)" ;;
+  esac
+}
+NAMED_ENGINES=(podman podman-rootless docker-rootless remote-tls remote-ssh)
+
+cmd_named() { # ensure|stop|status NAME
+  local file
+  file=$(engine_file "$2")
+  # shellcheck source=/dev/null
+  source "$file"
+  "engine_$1" "$2"
+}
+
+# The main engine and its mirror, which every named engine pulls through; its
+# stdout belongs to the named engine's lines.
+ensure_base() { cmd_ensure >&2; }
+
 case "${1:-ensure}" in
-ensure) with_lock cmd_ensure ;;
-status) cmd_status ;;
-stop) with_lock cmd_stop ;;
+ensure) if [ -n "${2:-}" ]; then with_lock cmd_named ensure "$2"; else with_lock cmd_ensure; fi ;;
+status)
+  if [ -n "${2:-}" ]; then cmd_named status "$2"; else
+    cmd_status
+    for n in "${NAMED_ENGINES[@]}"; do cmd_named status "$n" || true; done
+  fi
+  ;;
+stop) if [ -n "${2:-}" ]; then with_lock cmd_named stop "$2"; else with_lock cmd_stop; fi ;;
 -h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
-*) die "unknown command '$1' (ensure | status | stop)" ;;
+*) die "unknown command '$1' (ensure | status | stop, each optionally with an engine name)" ;;
 esac
