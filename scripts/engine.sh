@@ -272,6 +272,47 @@ probe_offline() {
   return 0
 }
 
+# The mirror's registry configuration for an instance on ADDR. Read-only unless
+# MODE is "push": the instance for root's pushes (scripts/images.sh), which
+# needs the htpasswd file HTPASSWD.
+mirror_config() { # ADDR [push HTPASSWD]
+  cat <<EOF
+# Written by throwaway scripts/engine.sh: the local Docker Hub mirror.
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $REG_DIR/data
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+EOF
+  if [ "${2:-}" = push ]; then
+    cat <<EOF
+auth:
+  htpasswd:
+    realm: throwaway-push
+    path: $3
+EOF
+  else
+    cat <<EOF
+  maintenance:
+    readonly:
+      enabled: true
+EOF
+  fi
+  cat <<EOF
+http:
+  addr: $1
+  headers:
+    X-Content-Type-Options: [nosniff]
+EOF
+}
+
 registry_answers() { curl -fsS -m 3 "http://$REG_ADDR/v2/" >/dev/null 2>&1; }
 
 start_registry() {
@@ -579,7 +620,12 @@ cmd_named() { # ensure|stop|status NAME
 
 # The main engine and its mirror, which every named engine pulls through; its
 # stdout belongs to the named engine's lines.
-ensure_base() { cmd_ensure >&2; }
+ensure_base() {
+  (
+    unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_CONTEXT
+    cmd_ensure
+  ) >&2 || exit 1
+}
 
 case "${1:-ensure}" in
 ensure) if [ -n "${2:-}" ]; then with_lock cmd_named ensure "$2"; else with_lock cmd_ensure; fi ;;

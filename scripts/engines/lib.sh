@@ -19,6 +19,8 @@ write_if_changed() { # FILE MODE
   return 0
 }
 
+http_ok() { curl -fsS -m 3 -o /dev/null "$1" 2>/dev/null; }
+
 unix_ping() { # SOCKET
   [ -S "$1" ] && [ "$(curl -sS -m 3 --unix-socket "$1" http://localhost/_ping 2>/dev/null)" = OK ]
 }
@@ -83,4 +85,20 @@ prove_engine() { # HOST (docker env already exported)
   docker stop -t 2 "$name" >/dev/null || rc=1
   docker rm "$name" >/dev/null || rc=1
   return "$rc"
+}
+
+# A read-only instance of the local mirror on ADDR (host:port), serving the same
+# storage as 127.0.0.1:5000: engines that cannot reach the host's loopback pull
+# through it, and nothing can be pushed to it.
+start_mirror_instance() { # ADDR NAME
+  local addr=$1 name=$2 conf="$REG_DIR/config-$2.yml" pidfile="/run/throwaway-registry-$2.pid" changed=0
+  mirror_config "$addr" | write_if_changed "$conf" 600 && changed=1
+  if [ "$changed" = 0 ] && [ -n "$(live_pid "$pidfile" docker-registry)" ] &&
+    http_ok "http://$addr/v2/"; then
+    return 0
+  fi
+  stop_pidfile "$pidfile" docker-registry
+  start_detached "/var/log/throwaway-registry-$name.log" "$pidfile" docker-registry serve "$conf"
+  wait_until 10 "$(cat "$pidfile")" http_ok "http://$addr/v2/" ||
+    die "the read-only mirror did not start on $addr (log: /var/log/throwaway-registry-$name.log)"
 }
