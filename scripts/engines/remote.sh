@@ -195,18 +195,19 @@ ssh_answers() { # the host key is known and the user's session reaches the remot
 
 ensure_ssh_files() {
   id "$SSH_USER" >/dev/null 2>&1 ||
-    useradd --system --create-home --home-dir "/var/lib/$SSH_USER" --shell /bin/sh \
-      --groups "$REMOTE_GROUP" "$SSH_USER"
-  id -nG "$SSH_USER" | grep -qw "$REMOTE_GROUP" || usermod -aG "$REMOTE_GROUP" "$SSH_USER"
-  # The account has no password: keys only.
+    useradd --system --create-home --home-dir "/home/$SSH_USER" --shell /bin/sh \
+      --gid "$REMOTE_GROUP" "$SSH_USER"
+  # Its primary group may use the remote dockerd's socket. No password, keys only;
+  # "*" rather than useradd's "!", which sshd (without PAM) takes for a locked account.
+  [ "$(getent shadow "$SSH_USER" | cut -d: -f2)" = '*' ] || usermod -p '*' "$SSH_USER"
   install -d -m 700 "$SSH_ETC" /root/.ssh
   [ -s "$SSH_ETC/host_ed25519_key" ] ||
     ssh-keygen -q -t ed25519 -N '' -C "throwaway-remote host" -f "$SSH_ETC/host_ed25519_key"
   [ -s "$SSH_CLIENT_KEY" ] || ssh-keygen -q -t ed25519 -N '' -C "throwaway-remote client" -f "$SSH_CLIENT_KEY"
   local home
   home=$(getent passwd "$SSH_USER" | cut -d: -f6)
-  install -d -m 700 -o "$SSH_USER" -g "$SSH_USER" "$home/.ssh"
-  install -m 600 -o "$SSH_USER" -g "$SSH_USER" "$SSH_CLIENT_KEY.pub" "$home/.ssh/authorized_keys"
+  install -d -m 700 -o "$SSH_USER" -g "$REMOTE_GROUP" "$home/.ssh"
+  install -m 600 -o "$SSH_USER" -g "$REMOTE_GROUP" "$SSH_CLIENT_KEY.pub" "$home/.ssh/authorized_keys"
   # The session's DOCKER_HOST: sshd sets it from the config (SetEnv), so that
   # non-interactive commands (docker system dial-stdio) get it too.
   {
@@ -262,7 +263,7 @@ ensure_ssh() {
   SSH_CHANGED=0
   ensure_ssh_files
   pid=$(live_pid "$SSH_PIDFILE" sshd)
-  if [ "$SSH_CHANGED" = 0 ] && [ -n "$pid" ]; then return 0; fi
+  if [ "$SSH_CHANGED" = 0 ] && [ -n "$pid" ] && ssh_answers; then return 0; fi
   stop_ssh
   mkdir -p /run/sshd "$REMOTE_RUN"
   /usr/sbin/sshd -t -f "$SSH_ETC/sshd_config" || die "sshd rejects $SSH_ETC/sshd_config"
