@@ -23,7 +23,10 @@
 #     docker-registry on 127.0.0.1:5000 as a plain host process, makes it the
 #     daemon's registry mirror (/etc/docker/daemon.json, merged) and builds the
 #     stand-in images of images/ into it (scripts/images.sh), so that
-#     `docker pull mysql:5.7` etc. work unchanged, offline.
+#     `docker pull mysql:5.7` etc. work unchanged, offline. The registry is
+#     read-only (images.sh pushes through a writable instance of its own that
+#     only root can use) and the stand-ins are checked against the image ids
+#     root recorded in $REG_DIR/digests (root-only), not by their labels.
 #     When Docker Hub answers, the real images are pulled instead.
 #  4. Runs a tiny container to prove the engine works (restarting dockerd once
 #     if the default bridge is missing), and checks that the images
@@ -55,9 +58,11 @@ REG_DIR=${THROWAWAY_REGISTRY_DIR:-/var/lib/throwaway-registry}
 REG_LOG=/var/log/throwaway-registry.log
 REG_PIDFILE=/var/run/throwaway-registry-$REG_PORT.pid
 OFFLINE_MARK=$REG_DIR/offline
+# Root-only: the image id of every stand-in tag root built and pushed.
+DIGESTS_DIR=$REG_DIR/digests
 WAIT=${THROWAWAY_ENGINE_WAIT:-90}
 ENGINE_PACKAGES=(docker.io curl ca-certificates)
-MIRROR_PACKAGES=(docker-registry debootstrap curl ca-certificates)
+MIRROR_PACKAGES=(docker-registry debootstrap curl ca-certificates apache2-utils)
 # Beside the engine, the test suite runs a real registry (push/pull tests) with htpasswd auth.
 TEST_PACKAGES=(docker-registry apache2-utils)
 
@@ -272,12 +277,11 @@ probe_offline() {
   return 0
 }
 
-# The mirror's registry configuration for an instance on ADDR. Read-only unless
-# MODE is "push": the instance for root's pushes (scripts/images.sh), which
-# needs the htpasswd file HTPASSWD.
-mirror_config() { # ADDR [push HTPASSWD]
+# The mirror's registry configuration: a read-only instance on ADDR (root's
+# pushes go through scripts/images.sh's push route).
+mirror_config() { # ADDR
   cat <<EOF
-# Written by throwaway scripts/engine.sh: the local Docker Hub mirror.
+# Written by throwaway scripts/engine.sh: the local Docker Hub mirror, read-only.
 version: 0.1
 log:
   level: warn
@@ -290,22 +294,9 @@ storage:
     enabled: true
   cache:
     blobdescriptor: inmemory
-EOF
-  if [ "${2:-}" = push ]; then
-    cat <<EOF
-auth:
-  htpasswd:
-    realm: throwaway-push
-    path: $3
-EOF
-  else
-    cat <<EOF
   maintenance:
     readonly:
       enabled: true
-EOF
-  fi
-  cat <<EOF
 http:
   addr: $1
   headers:
@@ -316,38 +307,31 @@ EOF
 registry_answers() { curl -fsS -m 3 "http://$REG_ADDR/v2/" >/dev/null 2>&1; }
 
 start_registry() {
-  if registry_answers; then return 0; fi
   have docker-registry || die "docker-registry is not installed"
   mkdir -p "$REG_DIR/data" "$(dirname "$REG_LOG")"
-  cat >"$REG_DIR/config.yml" <<EOF
-# Written by throwaway scripts/engine.sh: the local Docker Hub mirror.
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $REG_DIR/data
-  delete:
-    enabled: true
-  cache:
-    blobdescriptor: inmemory
-http:
-  addr: $REG_ADDR
-  headers:
-    X-Content-Type-Options: [nosniff]
-EOF
-  local old
+  # Read-only: root pushes through images.sh's own writable instance, so no
+  # local user can plant an image that root's dockerd would serve for Hub pulls.
+  local conf changed=0
+  conf=$(mirror_config "$REG_ADDR")
+  if [ "$(cat "$REG_DIR/config.yml" 2>/dev/null)" != "$conf" ]; then
+    printf '%s\n' "$conf" >"$REG_DIR/config.yml.tmp"
+    mv "$REG_DIR/config.yml.tmp" "$REG_DIR/config.yml"
+    changed=1
+  fi
+  local old i
   old=$(cat "$REG_PIDFILE" 2>/dev/null || true)
   if [ -n "$old" ] && [ "$(cat "/proc/$old/comm" 2>/dev/null)" = docker-registry ]; then
+    if [ "$changed" = 0 ] && registry_answers; then return 0; fi
     kill "$old" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+  elif registry_answers; then
+    die "something else answers on $REG_ADDR (not the registry of $REG_PIDFILE)"
   fi
   setsid nohup docker-registry serve "$REG_DIR/config.yml" >>"$REG_LOG" 2>&1 </dev/null 9>&- &
-  local pid=$! i
+  local pid=$!
   echo "$pid" >"$REG_PIDFILE"
   for ((i = 0; i < 100; i++)); do
-    registry_answers && { did+=("started registry on $REG_ADDR"); return 0; }
+    registry_answers && { did+=("started the read-only registry on $REG_ADDR"); return 0; }
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -464,6 +448,24 @@ ensure_works() {
 
 present() { docker image inspect "$1" >/dev/null 2>&1; }
 
+images_sh() { # COMMAND [NAME...]
+  THROWAWAY_REGISTRY=$REG_ADDR THROWAWAY_DIGESTS=$DIGESTS_DIR THROWAWAY_REGISTRY_STORAGE=$REG_DIR/data \
+    bash "$ROOT/scripts/images.sh" "$@"
+}
+
+# Machines provisioned before digests were recorded: the stand-ins the engine
+# holds now (built here from the current recipes) become the record, once.
+adopt_digests() {
+  [ ! -d "$DIGESTS_DIR" ] || return 0
+  local img
+  for img in "${CONTRACT_IMAGES[@]}"; do present "$img" || return 0; done
+  if images_sh record 2>/dev/null; then
+    did+=("recorded the stand-ins' digests in $DIGESTS_DIR")
+  else
+    rm -rf "$DIGESTS_DIR"
+  fi
+}
+
 pull_real_images() {
   local img
   for img in "${CONTRACT_IMAGES[@]}"; do
@@ -526,7 +528,10 @@ cmd_ensure() {
       start_registry
       ensure_mirror_config
       reload_mirror
-      THROWAWAY_REGISTRY=$REG_ADDR bash "$ROOT/scripts/images.sh" ensure
+      adopt_digests
+      images_sh ensure
+      images_sh verify || die "the stand-in images differ from the ones root recorded (above)" \
+        "remove the named tags from the engine and run this script again"
     fi
   else
     pull_real_images
@@ -566,7 +571,8 @@ cmd_status() {
     fi
   done
   if engine_answers && registry_answers; then
-    THROWAWAY_REGISTRY=$REG_ADDR bash "$ROOT/scripts/images.sh" status
+    images_sh status
+    if images_sh verify 2>/dev/null; then echo "digests:  every stand-in matches root's record ($DIGESTS_DIR)"; else echo "digests:  MISMATCH (run: THROWAWAY_DIGESTS=$DIGESTS_DIR bash scripts/images.sh verify)"; fi
   fi
 }
 
