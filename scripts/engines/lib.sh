@@ -102,3 +102,11 @@ start_mirror_instance() { # ADDR NAME
   wait_until 10 "$(cat "$pidfile")" http_ok "http://$addr/v2/" ||
     die "the read-only mirror did not start on $addr (log: /var/log/throwaway-registry-$name.log)"
 }
+
+# The first free 65536-id range above every range in FILE (/etc/subuid or
+# /etc/subgid), as FROM-TO: for users whose useradd gave them none.
+next_sub_range() { # FILE
+  local top
+  top=$(awk -F: 'BEGIN { m = 100000 } { e = $2 + $3; if (e > m) m = e } END { print m }' "$1")
+  echo "$top-$((top + 65535))"
+}

@@ -70,12 +70,6 @@ kernel_at_least() { # MAJOR MINOR
   [ "$major" -gt "$1" ] || { [ "$major" = "$1" ] && [ "$minor" -ge "$2" ]; }
 }
 
-# The first free 65536-id range above every range in FILE, as FROM-TO.
-next_sub_range() { # FILE
-  local top
-  top=$(awk -F: 'BEGIN { m = 100000 } { e = $2 + $3; if (e > m) m = e } END { print m }' "$1")
-  echo "$top-$((top + 65535))"
-}
 
 engine_ensure() { # NAME
   ensure_base
