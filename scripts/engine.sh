@@ -435,10 +435,31 @@ smoke_test() {
   return 1
 }
 
+# Another dockerd on the host's network namespace (a test engine started
+# without "bridge": "none") deletes docker0 when it stops; the running dockerd
+# then fails every start with "could not find bridge docker0". Putting the
+# bridge back as the daemon describes it heals that without a restart, which
+# would stop every container on the engine.
+restore_docker0() {
+  local cfg subnet gateway
+  ip link show docker0 >/dev/null 2>&1 && return 1
+  cfg=$(docker network inspect bridge --format '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}' 2>/dev/null) || return 1
+  subnet=${cfg%% *} gateway=${cfg#* }
+  [ -n "$subnet" ] && [ -n "$gateway" ] && [ "$subnet" != "$cfg" ] || return 1
+  ip link add docker0 type bridge &&
+    ip addr add "$gateway/${subnet#*/}" dev docker0 &&
+    ip link set docker0 up || return 1
+  say "docker0 had vanished (another dockerd on this network namespace?): put it back as $gateway/${subnet#*/}"
+  did+=("restored docker0")
+}
+
 ensure_works() {
   docker image inspect busybox:latest >/dev/null 2>&1 || return 0
   local out
   out=$(smoke_test) && return 0
+  if is_root && local_engine && grep -q 'could not find bridge docker0' <<<"$out" && restore_docker0; then
+    out=$(smoke_test) && return 0
+  fi
   if is_root && local_engine && grep -qiE 'docker0|bridge|network|veth|endpoint|iptables' <<<"$out"; then
     restart_dockerd "a test container failed: $(head -n1 <<<"$out")"
     out=$(smoke_test) && return 0
