@@ -75,6 +75,7 @@ engine_ensure() { # NAME
       die "rootless dockerd answers on $sock but cannot run a container with a published port (log: $DR_LOG)"
     did+=("rootless dockerd (rootlesskit ${pid:-$launcher}) on $sock")
   fi
+  DOCKER_HOST=unix://$sock check_engine_images "$1"
   if [ ${#did[@]} -gt 0 ]; then say "$1: $(IFS=';'; echo "${did[*]}" | sed 's/;/; /g')"; fi
   emit "DOCKER_HOST=unix://$sock"
 }

@@ -110,3 +110,21 @@ next_sub_range() { # FILE
   top=$(awk -F: 'BEGIN { m = 100000 } { e = $2 + $3; if (e > m) m = e } END { print m }' "$1")
   echo "$top-$((top + 65535))"
 }
+
+# The stand-ins an engine already holds (it pulls them through the mirror) must
+# be the images root recorded, by id: a tag holding anything else is removed
+# from that engine, so that its next pull gets root's image. Uses the docker
+# environment of the caller (DOCKER_HOST etc.).
+check_engine_images() { # ENGINE-NAME
+  [ -d "$DIGESTS_DIR" ] || return 0
+  local ref id tag rec bad=()
+  while read -r ref id; do
+    tag=${ref#docker.io/}
+    tag=${tag#library/}
+    [ -f "$DIGESTS_DIR/$tag" ] || continue
+    rec=$(cat "$DIGESTS_DIR/$tag")
+    if [ "$id" != "$rec" ]; then bad+=("$tag"); say "$1: $tag is $id, not the image root recorded ($rec): removing that tag"; fi
+  done < <(docker images --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}' 2>/dev/null | sort -u)
+  [ ${#bad[@]} -gt 0 ] || return 0
+  docker rmi "${bad[@]}" >/dev/null || die "$1: could not remove ${bad[*]} (a container uses it?)"
+}

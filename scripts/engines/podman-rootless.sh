@@ -100,6 +100,7 @@ engine_ensure() { # NAME
       die "rootless podman answers on $sock but cannot run a container with a published port (log: $RL_LOG)"
     did+=("rootless podman API service ${pid:-$launcher} on $sock")
   fi
+  DOCKER_HOST=unix://$sock check_engine_images "$1"
   if [ ${#did[@]} -gt 0 ]; then say "$1: $(IFS=';'; echo "${did[*]}" | sed 's/;/; /g')"; fi
   emit "DOCKER_HOST=unix://$sock"
 }

@@ -53,6 +53,7 @@ engine_ensure() { # NAME
       die "podman answers on $PODMAN_SOCK but cannot run a container with a published port (log: $PODMAN_LOG)"
     say "podman: API service $pid on $PODMAN_SOCK (log $PODMAN_LOG)"
   fi
+  DOCKER_HOST=unix://$PODMAN_SOCK check_engine_images podman
   emit "DOCKER_HOST=unix://$PODMAN_SOCK"
 }
 

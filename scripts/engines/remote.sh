@@ -174,6 +174,7 @@ ensure_remote() {
     (tls_env && prove_engine "$REMOTE_ADDR") ||
       die "the remote dockerd answers but cannot run a container with a published port (log: $REMOTE_LOG)"
   fi
+  DOCKER_HOST=unix://$REMOTE_SOCK check_engine_images remote
 }
 
 stop_remote() {
