@@ -62,7 +62,7 @@ OFFLINE_MARK=$REG_DIR/offline
 DIGESTS_DIR=$REG_DIR/digests
 WAIT=${THROWAWAY_ENGINE_WAIT:-90}
 ENGINE_PACKAGES=(docker.io curl ca-certificates)
-MIRROR_PACKAGES=(docker-registry debootstrap curl ca-certificates apache2-utils)
+MIRROR_PACKAGES=(docker-registry debootstrap curl ca-certificates apache2-utils iproute2)
 # Beside the engine, the test suite runs a real registry (push/pull tests) with htpasswd auth.
 TEST_PACKAGES=(docker-registry apache2-utils)
 

@@ -13,7 +13,7 @@ source "$ROOT/scripts/engines/remote.sh"
 
 DR_USER=throwaway-docker
 DR_CONTRIB=/usr/share/docker.io/contrib
-DR_PACKAGES=(docker.io rootlesskit slirp4netns uidmap)
+DR_PACKAGES=(docker.io rootlesskit slirp4netns uidmap procps util-linux iproute2)
 DR_LOG=/var/log/throwaway-docker-rootless.log
 DR_PIDFILE=/run/throwaway-docker-rootless.pid
 
@@ -87,8 +87,8 @@ engine_stop() { # NAME
 
 engine_status() { # NAME
   if id "$DR_USER" >/dev/null 2>&1 && dr_answers; then
-    echo "rootless: dockerd (rootlesskit $(live_pid "$DR_PIDFILE" rootlesskit)) as $DR_USER on unix://$(dr_sock) (log $DR_LOG)"
+    echo "docker-rootless: dockerd (rootlesskit $(live_pid "$DR_PIDFILE" rootlesskit)) as $DR_USER on unix://$(dr_sock) (log $DR_LOG)"
   else
-    echo "rootless: dockerd not running"
+    echo "docker-rootless: not running"
   fi
 }

@@ -6,7 +6,7 @@ source "$ROOT/scripts/engines/lib.sh"
 source "$ROOT/scripts/engines/podman.sh"
 
 RL_USER=throwaway-podman
-RL_PACKAGES=(podman uidmap slirp4netns fuse-overlayfs catatonit)
+RL_PACKAGES=(podman uidmap slirp4netns fuse-overlayfs catatonit procps util-linux)
 RL_LOG=/var/log/throwaway-podman-rootless.log
 RL_PIDFILE=/run/throwaway-podman-rootless.pid
 
@@ -115,8 +115,8 @@ engine_status() { # NAME
   local pid
   pid=$(live_pid "$RL_PIDFILE" podman)
   if [ -n "$pid" ] && unix_ping "$(rl_sock)"; then
-    echo "rootless: podman $pid as $RL_USER answers on unix://$(rl_sock) (log $RL_LOG)"
+    echo "podman-rootless: podman $pid as $RL_USER answers on unix://$(rl_sock) (log $RL_LOG)"
   else
-    echo "rootless: podman not running"
+    echo "podman-rootless: not running"
   fi
 }

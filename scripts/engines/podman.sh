@@ -67,8 +67,8 @@ engine_status() { # NAME
   local pid
   pid=$(live_pid "$PODMAN_PIDFILE" podman)
   if [ -n "$pid" ] && unix_ping "$PODMAN_SOCK"; then
-    echo "podman:   pid $pid answers on unix://$PODMAN_SOCK (log $PODMAN_LOG)"
+    echo "podman: pid $pid answers on unix://$PODMAN_SOCK (log $PODMAN_LOG)"
   else
-    echo "podman:   not running"
+    echo "podman: not running"
   fi
 }

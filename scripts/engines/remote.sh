@@ -307,16 +307,16 @@ engine_status() { # NAME
   case "$1" in
   remote-tls)
     if remote_answers; then
-      echo "remote:   dockerd $(live_pid "$REMOTE_PIDFILE" dockerd) in netns $REMOTE_NETNS answers on tcp://$REMOTE_ADDR:2376 (TLS) and unix://$REMOTE_SOCK (log $REMOTE_LOG)"
+      echo "remote-tls: dockerd $(live_pid "$REMOTE_PIDFILE" dockerd) in netns $REMOTE_NETNS answers on tcp://$REMOTE_ADDR:2376 (TLS) and unix://$REMOTE_SOCK (log $REMOTE_LOG)"
     else
-      echo "remote:   not running"
+      echo "remote-tls: not running"
     fi
     ;;
   remote-ssh)
     if [ -n "$(live_pid "$SSH_PIDFILE" sshd)" ]; then
-      echo "ssh:      sshd $(live_pid "$SSH_PIDFILE" sshd) in netns $REMOTE_NETNS: ssh://$SSH_USER@$REMOTE_ADDR (log $SSH_LOG)"
+      echo "remote-ssh: sshd $(live_pid "$SSH_PIDFILE" sshd) in netns $REMOTE_NETNS: ssh://$SSH_USER@$REMOTE_ADDR (log $SSH_LOG)"
     else
-      echo "ssh:      not running"
+      echo "remote-ssh: not running"
     fi
     ;;
   esac
