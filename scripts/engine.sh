@@ -5,6 +5,14 @@
 #   engine.sh status   what is running and which images are present
 #   engine.sh stop     stops the registry and the dockerd this script started
 #
+#   engine.sh ensure NAME   provisions one more engine (scripts/engines/) beside
+#                           the main one and prints on stdout only the lines that
+#                           point a client at it (DOCKER_HOST=..., and for TLS
+#                           DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH=...):
+#                           eval "$(bash scripts/engine.sh ensure podman)"
+#   engine.sh stop NAME     stops that engine (its files and packages stay)
+#   NAME: podman | podman-rootless | docker-rootless | remote-tls | remote-ssh
+#
 # ensure:
 #  1. Uses the engine that answers (DOCKER_HOST, else /var/run/docker.sock,
 #     else the docker CLI's current context).
@@ -15,7 +23,10 @@
 #     docker-registry on 127.0.0.1:5000 as a plain host process, makes it the
 #     daemon's registry mirror (/etc/docker/daemon.json, merged) and builds the
 #     stand-in images of images/ into it (scripts/images.sh), so that
-#     `docker pull mysql:5.7` etc. work unchanged, offline.
+#     `docker pull mysql:5.7` etc. work unchanged, offline. The registry is
+#     read-only (images.sh pushes through a writable instance of its own that
+#     only root can use) and the stand-ins are checked against the image ids
+#     root recorded in $REG_DIR/digests (root-only), not by their labels.
 #     When Docker Hub answers, the real images are pulled instead.
 #  4. Runs a tiny container to prove the engine works (restarting dockerd once
 #     if the default bridge is missing), and checks that the images
@@ -47,9 +58,11 @@ REG_DIR=${THROWAWAY_REGISTRY_DIR:-/var/lib/throwaway-registry}
 REG_LOG=/var/log/throwaway-registry.log
 REG_PIDFILE=/var/run/throwaway-registry-$REG_PORT.pid
 OFFLINE_MARK=$REG_DIR/offline
+# Root-only: the image id of every stand-in tag root built and pushed.
+DIGESTS_DIR=$REG_DIR/digests
 WAIT=${THROWAWAY_ENGINE_WAIT:-90}
 ENGINE_PACKAGES=(docker.io curl ca-certificates)
-MIRROR_PACKAGES=(docker-registry debootstrap curl ca-certificates)
+MIRROR_PACKAGES=(docker-registry debootstrap curl ca-certificates apache2-utils iproute2)
 # Beside the engine, the test suite runs a real registry (push/pull tests) with htpasswd auth.
 TEST_PACKAGES=(docker-registry apache2-utils)
 
@@ -264,14 +277,11 @@ probe_offline() {
   return 0
 }
 
-registry_answers() { curl -fsS -m 3 "http://$REG_ADDR/v2/" >/dev/null 2>&1; }
-
-start_registry() {
-  if registry_answers; then return 0; fi
-  have docker-registry || die "docker-registry is not installed"
-  mkdir -p "$REG_DIR/data" "$(dirname "$REG_LOG")"
-  cat >"$REG_DIR/config.yml" <<EOF
-# Written by throwaway scripts/engine.sh: the local Docker Hub mirror.
+# The mirror's registry configuration: a read-only instance on ADDR (root's
+# pushes go through scripts/images.sh's push route).
+mirror_config() { # ADDR
+  cat <<EOF
+# Written by throwaway scripts/engine.sh: the local Docker Hub mirror, read-only.
 version: 0.1
 log:
   level: warn
@@ -284,21 +294,44 @@ storage:
     enabled: true
   cache:
     blobdescriptor: inmemory
+  maintenance:
+    readonly:
+      enabled: true
 http:
-  addr: $REG_ADDR
+  addr: $1
   headers:
     X-Content-Type-Options: [nosniff]
 EOF
-  local old
+}
+
+registry_answers() { curl -fsS -m 3 "http://$REG_ADDR/v2/" >/dev/null 2>&1; }
+
+start_registry() {
+  have docker-registry || die "docker-registry is not installed"
+  mkdir -p "$REG_DIR/data" "$(dirname "$REG_LOG")"
+  # Read-only: root pushes through images.sh's own writable instance, so no
+  # local user can plant an image that root's dockerd would serve for Hub pulls.
+  local conf changed=0
+  conf=$(mirror_config "$REG_ADDR")
+  if [ "$(cat "$REG_DIR/config.yml" 2>/dev/null)" != "$conf" ]; then
+    printf '%s\n' "$conf" >"$REG_DIR/config.yml.tmp"
+    mv "$REG_DIR/config.yml.tmp" "$REG_DIR/config.yml"
+    changed=1
+  fi
+  local old i
   old=$(cat "$REG_PIDFILE" 2>/dev/null || true)
   if [ -n "$old" ] && [ "$(cat "/proc/$old/comm" 2>/dev/null)" = docker-registry ]; then
+    if [ "$changed" = 0 ] && registry_answers; then return 0; fi
     kill "$old" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+  elif registry_answers; then
+    die "something else answers on $REG_ADDR (not the registry of $REG_PIDFILE)"
   fi
   setsid nohup docker-registry serve "$REG_DIR/config.yml" >>"$REG_LOG" 2>&1 </dev/null 9>&- &
-  local pid=$! i
+  local pid=$!
   echo "$pid" >"$REG_PIDFILE"
   for ((i = 0; i < 100; i++)); do
-    registry_answers && { did+=("started registry on $REG_ADDR"); return 0; }
+    registry_answers && { did+=("started the read-only registry on $REG_ADDR"); return 0; }
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -402,10 +435,31 @@ smoke_test() {
   return 1
 }
 
+# Another dockerd on the host's network namespace (a test engine started
+# without "bridge": "none") deletes docker0 when it stops; the running dockerd
+# then fails every start with "could not find bridge docker0". Putting the
+# bridge back as the daemon describes it heals that without a restart, which
+# would stop every container on the engine.
+restore_docker0() {
+  local cfg subnet gateway
+  ip link show docker0 >/dev/null 2>&1 && return 1
+  cfg=$(docker network inspect bridge --format '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}' 2>/dev/null) || return 1
+  subnet=${cfg%% *} gateway=${cfg#* }
+  [ -n "$subnet" ] && [ -n "$gateway" ] && [ "$subnet" != "$cfg" ] || return 1
+  ip link add docker0 type bridge &&
+    ip addr add "$gateway/${subnet#*/}" dev docker0 &&
+    ip link set docker0 up || return 1
+  say "docker0 had vanished (another dockerd on this network namespace?): put it back as $gateway/${subnet#*/}"
+  did+=("restored docker0")
+}
+
 ensure_works() {
   docker image inspect busybox:latest >/dev/null 2>&1 || return 0
   local out
   out=$(smoke_test) && return 0
+  if is_root && local_engine && grep -q 'could not find bridge docker0' <<<"$out" && restore_docker0; then
+    out=$(smoke_test) && return 0
+  fi
   if is_root && local_engine && grep -qiE 'docker0|bridge|network|veth|endpoint|iptables' <<<"$out"; then
     restart_dockerd "a test container failed: $(head -n1 <<<"$out")"
     out=$(smoke_test) && return 0
@@ -414,6 +468,24 @@ ensure_works() {
 }
 
 present() { docker image inspect "$1" >/dev/null 2>&1; }
+
+images_sh() { # COMMAND [NAME...]
+  THROWAWAY_REGISTRY=$REG_ADDR THROWAWAY_DIGESTS=$DIGESTS_DIR THROWAWAY_REGISTRY_STORAGE=$REG_DIR/data \
+    bash "$ROOT/scripts/images.sh" "$@"
+}
+
+# Machines provisioned before digests were recorded: the stand-ins the engine
+# holds now (built here from the current recipes) become the record, once.
+adopt_digests() {
+  [ ! -d "$DIGESTS_DIR" ] || return 0
+  local img
+  for img in "${CONTRACT_IMAGES[@]}"; do present "$img" || return 0; done
+  if images_sh record 2>/dev/null; then
+    did+=("recorded the stand-ins' digests in $DIGESTS_DIR")
+  else
+    rm -rf "$DIGESTS_DIR"
+  fi
+}
 
 pull_real_images() {
   local img
@@ -477,7 +549,10 @@ cmd_ensure() {
       start_registry
       ensure_mirror_config
       reload_mirror
-      THROWAWAY_REGISTRY=$REG_ADDR bash "$ROOT/scripts/images.sh" ensure
+      adopt_digests
+      images_sh ensure
+      images_sh verify || die "the stand-in images differ from the ones root recorded (above)" \
+        "remove the named tags from the engine and run this script again"
     fi
   else
     pull_real_images
@@ -517,7 +592,8 @@ cmd_status() {
     fi
   done
   if engine_answers && registry_answers; then
-    THROWAWAY_REGISTRY=$REG_ADDR bash "$ROOT/scripts/images.sh" status
+    images_sh status
+    if images_sh verify 2>/dev/null; then echo "digests:  every stand-in matches root's record ($DIGESTS_DIR)"; else echo "digests:  MISMATCH (run: THROWAWAY_DIGESTS=$DIGESTS_DIR bash scripts/images.sh verify)"; fi
   fi
 }
 
@@ -551,10 +627,42 @@ with_lock() {
 # Sourcing the script (to test its functions) runs nothing.
 [ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
+# The file of scripts/engines/ that provisions engine NAME.
+engine_file() { # NAME
+  case "$1" in
+  podman | podman-rootless | docker-rootless) echo "$ROOT/scripts/engines/$1.sh" ;;
+  remote-tls | remote-ssh) echo "$ROOT/scripts/engines/remote.sh" ;;
+  *) die "unknown engine '$1' (podman | podman-rootless | docker-rootless | remote-tls | remote-ssh)" ;;
+  esac
+}
+NAMED_ENGINES=(podman podman-rootless docker-rootless remote-tls remote-ssh)
+
+cmd_named() { # ensure|stop|status NAME
+  local file
+  file=$(engine_file "$2")
+  # shellcheck source=/dev/null
+  source "$file"
+  "engine_$1" "$2"
+}
+
+# The main engine and its mirror, which every named engine pulls through; its
+# stdout belongs to the named engine's lines.
+ensure_base() {
+  (
+    unset DOCKER_HOST DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_CONTEXT
+    cmd_ensure
+  ) >&2 || exit 1
+}
+
 case "${1:-ensure}" in
-ensure) with_lock cmd_ensure ;;
-status) cmd_status ;;
-stop) with_lock cmd_stop ;;
+ensure) if [ -n "${2:-}" ]; then with_lock cmd_named ensure "$2"; else with_lock cmd_ensure; fi ;;
+status)
+  if [ -n "${2:-}" ]; then cmd_named status "$2"; else
+    cmd_status
+    for n in "${NAMED_ENGINES[@]}"; do cmd_named status "$n" || true; done
+  fi
+  ;;
+stop) if [ -n "${2:-}" ]; then with_lock cmd_named stop "$2"; else with_lock cmd_stop; fi ;;
 -h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
-*) die "unknown command '$1' (ensure | status | stop)" ;;
+*) die "unknown command '$1' (ensure | status | stop, each optionally with an engine name)" ;;
 esac

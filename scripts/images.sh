@@ -8,6 +8,11 @@
 #   images.sh build NAME...      rebuild (the root filesystem cache is reused)
 #   images.sh status [NAME...]   one line per image
 #   images.sh prune [NAME...]    remove replaced stand-ins no container uses
+#   images.sh verify [NAME...]   check by digest that the daemon and the registry
+#                                hold exactly the stand-ins root recorded
+#   images.sh record [NAME...]   record the ids the daemon's stand-ins have now
+#                                (their recipe label must match): to adopt images
+#                                built before digests were recorded
 #   images.sh names              the image folders
 #
 # Environment:
@@ -17,16 +22,28 @@
 #   THROWAWAY_CACHE      root filesystem tarballs, .deb downloads, build
 #                        contexts and logs (default /var/cache/throwaway-images)
 #   THROWAWAY_NO_CACHE=1 rebuild root filesystems instead of reusing the cache
+#   THROWAWAY_DIGESTS    root-only folder of the image ids (config digests) root
+#                        built and pushed, one file per tag (engine.sh sets
+#                        /var/lib/throwaway-registry/digests); empty: no records
+#   THROWAWAY_REGISTRY_STORAGE  the registry's storage folder: pushes then go
+#                        through a writable registry instance on that storage that
+#                        only this run can use (a random password, root-only
+#                        files), since the registry itself serves read-only
 #
 # An image's identity is a hash of its recipe folder (README.md aside; plus the inputs its
 # rootfs.sh reports, such as the node binary): it is stored in the label
 # dev.throwaway.recipe and compared with what the daemon and registry hold.
+# A label proves nothing (anyone can copy it into an image of their own), so
+# what root built is also recorded by image id (the config digest, which covers
+# every layer's content) and the daemon's and registry's copies must match it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 IMAGES_DIR="$ROOT/images"
 CACHE=${THROWAWAY_CACHE:-/var/cache/throwaway-images}
 REGISTRY=${THROWAWAY_REGISTRY:-}
+DIGESTS=${THROWAWAY_DIGESTS:-}
+STORAGE=${THROWAWAY_REGISTRY_STORAGE:-}
 LOGDIR="$CACHE/logs"
 export THROWAWAY_CACHE="$CACHE"
 
@@ -63,11 +80,32 @@ rootfs_hash() { # NAME INPUTS
 
 # --- daemon and registry state ----------------------------------------------
 
-# Image id of TAG when it carries recipe HASH, else nothing.
+# --- digest records ---------------------------------------------------------------
+
+recorded_id() { # TAG
+  [ -n "$DIGESTS" ] || return 0
+  cat "$DIGESTS/$1" 2>/dev/null || true
+}
+
+record_id() { # TAG ID
+  [ -n "$DIGESTS" ] || return 0
+  (umask 077 && mkdir -p "$DIGESTS")
+  chmod 700 "$DIGESTS"
+  (umask 077 && echo "$2" >"$DIGESTS/$1.tmp")
+  mv "$DIGESTS/$1.tmp" "$DIGESTS/$1"
+}
+
+daemon_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
+
+# Image id of TAG when it carries recipe HASH and, where root recorded one, is
+# the very image root recorded; else nothing.
 local_id() { # TAG HASH
-  local out
+  local out rec
   out=$(docker image inspect --format '{{.Id}} {{index .Config.Labels "dev.throwaway.recipe"}}' "$1" 2>/dev/null) || return 0
-  if [ "${out#* }" = "$2" ]; then echo "${out%% *}"; fi
+  [ "${out#* }" = "$2" ] || return 0
+  rec=$(recorded_id "$1")
+  if [ -n "$DIGESTS" ] && [ "$rec" != "${out%% *}" ]; then return 0; fi
+  echo "${out%% *}"
 }
 
 registry_repo() { # TAG -> library/busybox
@@ -85,10 +123,68 @@ registry_id() { # TAG
     tr -d ' \n' | grep -oE '"config":\{[^}]*\}' | grep -oE 'sha256:[0-9a-f]{64}' | head -n1 || true
 }
 
-# Does the registry's image for TAG carry recipe HASH?
+# Does the registry's image for TAG carry recipe HASH, and is it the image root
+# recorded for TAG (with no record, nothing the registry holds is trusted)?
 registry_has_recipe() { # TAG DIGEST HASH
+  [ -n "$(recorded_id "$1")" ] && [ "$(recorded_id "$1")" = "$2" ] || return 1
   curl -fsS -m 10 "http://$REGISTRY/v2/$(registry_repo "$1")/blobs/$2" 2>/dev/null |
     tr -d ' \n' | grep -qF "\"dev.throwaway.recipe\":\"$3\""
+}
+
+# --- root's push route ---------------------------------------------------------------
+
+PUSH_REGISTRY="" PUSH_DIR="" PUSH_PID=""
+
+# The registry serves its storage read-only; root pushes through a second,
+# writable instance on the same storage that exists only for this run, on a
+# free loopback port, behind a random password kept in a root-only folder.
+open_push_route() {
+  [ -z "$PUSH_REGISTRY" ] || return 0
+  if [ -z "$STORAGE" ]; then PUSH_REGISTRY=$REGISTRY; return 0; fi
+  command -v htpasswd >/dev/null || die "htpasswd (apache2-utils) is needed for the registry's push route"
+  PUSH_DIR=$(mktemp -d /run/throwaway-push.XXXXXX)
+  trap close_push_route EXIT
+  local password port
+  password=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+  htpasswd -Bbn root "$password" >"$PUSH_DIR/htpasswd" 2>/dev/null
+  for port in $(shuf -i 20000-60000 -n 20); do
+    ss -Hltn "sport = :$port" | grep -q . || break
+  done
+  PUSH_REGISTRY=127.0.0.1:$port
+  cat >"$PUSH_DIR/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $STORAGE
+  delete:
+    enabled: true
+auth:
+  htpasswd:
+    realm: throwaway-push
+    path: $PUSH_DIR/htpasswd
+http:
+  addr: $PUSH_REGISTRY
+EOF
+  setsid docker-registry serve "$PUSH_DIR/config.yml" >>"$LOGDIR/push-registry.log" 2>&1 </dev/null 9>&- &
+  PUSH_PID=$!
+  local i code=""
+  for ((i = 0; i < 100; i++)); do
+    code=$(curl -sS -m 2 -o /dev/null -w '%{http_code}' "http://$PUSH_REGISTRY/v2/" 2>/dev/null || true)
+    [ "$code" = 401 ] && break
+    kill -0 "$PUSH_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ "$code" = 401 ] || die "the push route's registry did not start on $PUSH_REGISTRY (log: $LOGDIR/push-registry.log)"
+  echo "$password" | DOCKER_CONFIG=$PUSH_DIR/docker docker login -u root --password-stdin "$PUSH_REGISTRY" >/dev/null 2>&1 ||
+    die "docker login to the push route failed"
+}
+
+close_push_route() {
+  if [ -n "$PUSH_PID" ]; then kill "$PUSH_PID" 2>/dev/null || true; wait "$PUSH_PID" 2>/dev/null || true; fi
+  if [ -n "$PUSH_DIR" ]; then rm -rf "$PUSH_DIR"; fi
+  PUSH_PID="" PUSH_DIR="" PUSH_REGISTRY=""
 }
 
 # --- building -----------------------------------------------------------------
@@ -148,9 +244,10 @@ docker_build() { # NAME HASH INPUTS TAR
 
 push_tag() { # TAG
   local remote
-  remote="$REGISTRY/$(registry_repo "$1"):$(tag_part "$1")"
+  open_push_route
+  remote="$PUSH_REGISTRY/$(registry_repo "$1"):$(tag_part "$1")"
   docker tag "$1" "$remote"
-  if ! docker push "$remote" >>"$LOGDIR/push.log" 2>&1; then
+  if ! DOCKER_CONFIG=${PUSH_DIR:+$PUSH_DIR/docker} docker push "$remote" >>"$LOGDIR/push.log" 2>&1; then
     docker rmi "$remote" >/dev/null 2>&1 || true
     tail -n 20 "$LOGDIR/push.log" >&2
     die "push of $remote failed"
@@ -218,6 +315,40 @@ inspect_image() { # NAME
   fi
 }
 
+# Every tag of NAME...: the daemon's image and the registry's are the ones root
+# recorded. Mismatches are reported on stderr; fails when there is any.
+cmd_verify() { # NAME...
+  [ -n "$DIGESTS" ] || die "verify needs THROWAWAY_DIGESTS (the folder of recorded image ids)"
+  local name t rec got bad=0
+  for name in "$@"; do
+    for t in $(tags_of "$name"); do
+      rec=$(recorded_id "$t")
+      if [ -z "$rec" ]; then say "$t: no recorded digest in $DIGESTS"; bad=1; continue; fi
+      got=$(daemon_id "$t")
+      if [ "$got" != "$rec" ]; then say "$t: the daemon holds ${got:-nothing}, root recorded $rec"; bad=1; fi
+      if [ -n "$REGISTRY" ]; then
+        got=$(registry_id "$t")
+        if [ "$got" != "$rec" ]; then say "$t: the registry $REGISTRY serves ${got:-nothing}, root recorded $rec"; bad=1; fi
+      fi
+    done
+  done
+  return "$bad"
+}
+
+cmd_record() { # NAME...
+  [ -n "$DIGESTS" ] || die "record needs THROWAWAY_DIGESTS"
+  local name t label
+  for name in "$@"; do
+    IN=$(inputs_of "$name")
+    H=$(recipe_hash "$name" "$IN")
+    for t in $(tags_of "$name"); do
+      label=$(docker image inspect --format '{{index .Config.Labels "dev.throwaway.recipe"}}' "$t" 2>/dev/null || true)
+      [ "$label" = "$H" ] || die "$t in the daemon is not built from the current recipe ($name); run: images.sh build $name"
+      record_id "$t" "$(daemon_id "$t")"
+    done
+  done
+}
+
 cmd_status() {
   local name
   for name in "$@"; do
@@ -264,6 +395,7 @@ cmd_ensure() { # [--force] NAME...
 
   for name in "${to_build[@]}"; do
     docker_build "$name" "${hash[$name]}" "${inputs[$name]}" "$(cat "$LOGDIR/$name.tarpath")"
+    for t in $(tags_of "$name"); do record_id "$t" "$(daemon_id "$t")"; done
     to_publish+=("$name")
   done
 
@@ -329,14 +461,16 @@ main() {
   for n in "${names[@]}"; do
     [ -f "$IMAGES_DIR/$n/Dockerfile" ] || die "no image recipe images/$n"
   done
-  case "$cmd" in ensure | build) lock ;; esac
+  case "$cmd" in ensure | build | record) lock ;; esac
   case "$cmd" in
   ensure) cmd_ensure "${force[@]}" "${names[@]}" ;;
   build) cmd_ensure --force "${names[@]}" ;;
   status) cmd_status "${names[@]}" ;;
   prune) prune_replaced "${names[@]}" ;;
+  verify) cmd_verify "${names[@]}" ;;
+  record) cmd_record "${names[@]}" ;;
   names) printf '%s\n' "${names[@]}" ;;
-  *) die "unknown command $cmd (ensure | build | status | names)" ;;
+  *) die "unknown command $cmd (ensure | build | status | verify | record | prune | names)" ;;
   esac
 }
 
