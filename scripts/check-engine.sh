@@ -62,6 +62,9 @@ export PATH="$dir/bin:$PATH"
 export THROWAWAY_DOCKER_SOCKET="$dir/docker.sock" THROWAWAY_DOCKER_PIDFILE="$dir/docker.pid"
 export THROWAWAY_DOCKERD_LOG="$dir/dockerd.log" THROWAWAY_ENGINE_WAIT=5 THROWAWAY_ENGINE_ONLY=1
 export THROWAWAY_REGISTRY_PORT=5999 DOCKER_HOST="unix://$dir/docker.sock"
+# The daemon.json of the engine under test, never the machine's: a check that reached the real one left a dead
+# mirror (127.0.0.1:5999) in the main engine's registry-mirrors.
+export THROWAWAY_DAEMON_JSON="$dir/daemon.json"
 
 ok() { PASS=$((PASS + 1)); echo "ok    $*"; }
 bad() { FAIL=$((FAIL + 1)); echo "FAIL  $*"; sed 's/^/      /' "$dir/out" | tail -n 12; }
