@@ -64,6 +64,14 @@ interface DialOptions {
   timeoutMs?: number;
 }
 
+/** What {@link Engine.removeImage} did. */
+export type ImageRemoval =
+  | { outcome: "removed" }
+  /** There was no such image (already removed). */
+  | { outcome: "absent" }
+  /** The engine kept it: `reason` is its own words (a container uses it, images were built on it). */
+  | { outcome: "kept"; statusCode: 409; reason: string };
+
 interface EngineError extends Error {
   statusCode?: number;
   json?: { message?: string } | string | null;
@@ -429,8 +437,23 @@ export class Engine {
     return this.dial("GET", "/images/json", { query: { filters: JSON.stringify(filters) } });
   }
 
-  async removeImage(ref: string, force = false): Promise<void> {
-    await this.dial("DELETE", `/images/${encodeURIComponent(ref)}`, { query: { force }, statusCodes: { 200: true, 404: true, 409: true } });
+  /**
+   * Removes (or, for one of several names, untags) an image. An image the engine keeps, because a container uses
+   * it or images were built on it (409), is not an error but not a removal either: the result says what was kept
+   * and the engine's reason, and a debug line says so.
+   */
+  async removeImage(ref: string, force = false): Promise<ImageRemoval> {
+    try {
+      await this.dial("DELETE", `/images/${encodeURIComponent(ref)}`, { query: { force }, statusCodes: { 200: true } });
+      return { outcome: "removed" };
+    } catch (error) {
+      const status = engineStatus(error);
+      if (status === 404) return { outcome: "absent" };
+      if (status !== 409) throw error;
+      const reason = engineMessage(error);
+      debug("engine", `kept image ${ref}: the engine refused to remove it (409): ${reason}`);
+      return { outcome: "kept", statusCode: 409, reason };
+    }
   }
 
   async tagImage(ref: string, repo: string, tag: string): Promise<void> {

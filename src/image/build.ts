@@ -6,7 +6,7 @@ import type { PullPolicy } from "../container/options.js";
 import { debug } from "../debug.js";
 import { normalizeDuration } from "../duration.js";
 import { resolveAuth } from "../engine/auth.js";
-import { type Engine, engineMessage, getEngine } from "../engine/engine.js";
+import { type Engine, engineMessage, getEngine, type ImageRemoval } from "../engine/engine.js";
 import type { PushResult } from "../engine/push.js";
 import type { ImageSummary, ProgressListener, RegistryAuth } from "../engine/types.js";
 import { EngineRequestError, InvalidOptionError } from "../errors.js";
@@ -514,22 +514,22 @@ export class BuiltImage implements AsyncDisposable {
    * images were built on it since (remove those first); a container still using it keeps it alive, untagged.
    */
   async remove(): Promise<void> {
+    let removal: ImageRemoval;
     try {
-      await this.engine.removeImage(this.id, true);
+      removal = await this.engine.removeImage(this.id, true);
     } catch (error) {
       throw this.engine.requestError(`Removing image ${this.name} (${this.id.slice(7, 19)}) failed`, error, { image: this.name });
     }
-    // The engine answers a refusal (409) like a success here; only a second look tells.
-    const left = await this.engine.inspectImage(this.id);
-    if (left && (left.RepoTags?.length ?? 0) > 0) {
+    if (removal.outcome === "kept") {
       throw new EngineRequestError(
-        `Image ${this.name} (${this.id.slice(7, 19)}) was not removed: images built on it still exist (remove them first)`,
-        { image: this.name, statusCode: 409 },
+        `Image ${this.name} (${this.id.slice(7, 19)}) was kept by the engine: ${removal.reason} (remove what uses it first)`,
+        { image: this.name, statusCode: removal.statusCode },
       );
     }
     untrackResource("image", this.id);
     for (const leftover of leftoversByImage.get(this.id) ?? []) {
-      // Without force: a layer another image was built on since is still needed and stays (the engine says 409).
+      // Without force: a layer another image was built on since is still needed and stays (the engine says 409,
+      // and removeImage writes the debug line).
       await this.engine
         .removeImage(leftover)
         .catch((error: unknown) => debug("build", `keeping layer ${leftover}: ${engineMessage(error)}`));
