@@ -156,7 +156,9 @@ export class Engine {
     if (options.hijack) modemOptions.hijack = true;
     if (options.file) modemOptions.file = options.file;
     if (options.authconfig) modemOptions.authconfig = options.authconfig;
-    if (options.registryconfig) modemOptions.registryconfig = options.registryconfig;
+    // docker-modem encodes it with the standard alphabet, which the engine decodes as URL-safe: it would drop the
+    // credentials of a password with `~`, `?` or `>` at the wrong offset. Given pre-encoded, it is sent as is.
+    if (options.registryconfig) modemOptions.registryconfig = { base64: encodeRegistryHeader(options.registryconfig) };
     if (options.headers) modemOptions.headers = options.headers;
     if (this.transport) {
       return this.transport.request<T>({
@@ -545,6 +547,11 @@ export class Engine {
       ...(status ? { statusCode: status } : {}),
     });
   }
+}
+
+/** The engine decodes X-Registry-Auth and X-Registry-Config as URL-safe base64 (with padding). */
+function encodeRegistryHeader(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }
 
 function stripUndefined(query: Record<string, unknown>): Record<string, unknown> {
