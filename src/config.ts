@@ -21,6 +21,11 @@ export const env = {
     if (value === "off" || value === "false" || value === "0") return false;
     throw new InvalidOptionError("THROWAWAY_REAPER", "`on` or `off`", process.env.THROWAWAY_REAPER);
   },
+  /**
+   * `THROWAWAY_REAPER_DIR`: the private folder of the watchdogs' sockets and logs. Set by throwaway itself for the
+   * processes a run starts (so they find the folder its first process chose); not meant to be set by hand.
+   */
+  reaperDir: () => nonEmpty("THROWAWAY_REAPER_DIR"),
   /** `THROWAWAY_PULL_TIMEOUT`: ms a pull may take before it fails. Default 300000 (5 min). */
   pullTimeoutMs: () => durationFromEnv("THROWAWAY_PULL_TIMEOUT", 300_000),
   /** `THROWAWAY_BUILD_TIMEOUT`: ms a build may take, unless `withBuildTimeout` says otherwise. */
