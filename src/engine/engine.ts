@@ -518,6 +518,14 @@ export class Engine {
     });
   }
 
+  /** Detaches a container from a network (`force`: even a stopped one); one that is not attached is no error. */
+  async disconnectNetwork(networkId: string, containerId: string): Promise<void> {
+    await this.dial("POST", `/networks/${networkId}/disconnect`, {
+      body: { Container: containerId, Force: true },
+      statusCodes: { 200: true, 404: true },
+    });
+  }
+
   listNetworks(filters: Record<string, string[]>): Promise<NetworkSummary[]> {
     return this.dial("GET", "/networks", { query: { filters: JSON.stringify(filters) } });
   }
