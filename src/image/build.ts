@@ -699,7 +699,7 @@ function normalizeBuild(raw: RawBuildOptions, tag: string | undefined, options: 
     noCache: (raw.noCache as boolean | undefined) ?? false,
     pullBaseImages: (raw.pullBaseImages as boolean | undefined) ?? false,
     buildKit: (raw.buildKit as boolean | undefined) ?? process.env.DOCKER_BUILDKIT?.trim() === "1",
-    timeoutMs: timeoutMs,
+    timeoutMs,
     tag: parsedTag,
     keep: options.keep ?? tag !== undefined,
   };

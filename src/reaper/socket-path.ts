@@ -94,8 +94,8 @@ function chooseSocketDir(place: SocketPlace): string {
 }
 
 /**
- * Where the watchdog of `sessionId` listens. Derived from the session id alone, so every process of a run (vitest
- * workers inherit the id) finds the same watchdog without talking to anything else first.
+ * Where the watchdog of `sessionId` listens: derived from the session id and the folder (both inherited by the run's
+ * processes through the environment), so every process of a run finds the same watchdog without asking anyone.
  */
 export function getSocketPath(sessionId: string, place: SocketPlace = realSocketPlace()): string {
   if (place.platform === "win32") {
