@@ -19,8 +19,8 @@ export interface PullOptions {
 }
 
 const UNREACHABLE = /no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout/i;
-const NOT_FOUND = /not found|manifest unknown|does not exist|no such image|404/i;
-const DENIED = /unauthorized|denied|authentication required|no basic auth credentials|forbidden|401|403/i;
+const NOT_FOUND = /not found|manifest unknown|does not exist|no such image|\b404\b/i;
+const DENIED = /unauthorized|denied|authentication required|no basic auth credentials|forbidden|\b401\b|\b403\b/i;
 
 /** Classifies a pull failure: missing image and refused credentials fail at once with a named error. */
 function pullError(image: ImageName, rawMessage: string, auth: RegistryAuth | undefined, cause?: unknown): Error {

@@ -57,3 +57,15 @@ describe("no secret in any message", () => {
     expect(everything(error)).not.toContain(SECRET);
   });
 });
+
+describe("pull error classification", () => {
+  it("a status-like number inside a tag (…-1796404031046) is not taken for an HTTP 403", async () => {
+    const image = ImageName.parse("registry.example:5000/team/app:22163-1796404031046", "test");
+    const engine = {
+      pullStream: async () =>
+        Readable.from([Buffer.from(`${JSON.stringify({ error: `manifest for ${image} not found: manifest unknown` })}\n`)]),
+    } as unknown as Engine;
+    const error = await pullImage(engine, image, { auth: { username: "u", password: "p4ss" }, timeoutMs: 10_000 }).catch((e: unknown) => e);
+    expect((error as ThrowawayError).code).toBe("THROWAWAY_IMAGE_PULL");
+  });
+});
