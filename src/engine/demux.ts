@@ -4,7 +4,10 @@ export type StreamName = "stdout" | "stderr";
 
 export interface LogLine {
   stream: StreamName;
-  /** The line without its trailing newline. */
+  /**
+   * The line without its trailing newline. A line longer than {@link MAX_LINE_LENGTH} (64 Ki characters) comes in
+   * pieces of that length, each a `LogLine` of its own.
+   */
   line: string;
 }
 
