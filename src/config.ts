@@ -1,3 +1,4 @@
+import { durationFromEnv } from "./duration.js";
 import { InvalidOptionError } from "./errors.js";
 
 /**
@@ -20,8 +21,19 @@ export const env = {
     if (value === "off" || value === "false" || value === "0") return false;
     throw new InvalidOptionError("THROWAWAY_REAPER", "`on` or `off`", process.env.THROWAWAY_REAPER);
   },
+  /**
+   * `THROWAWAY_REAPER_DIR`: the private folder of the watchdogs' sockets and logs. Set by throwaway itself for the
+   * processes a run starts (so they find the folder its first process chose); not meant to be set by hand.
+   */
+  reaperDir: () => nonEmpty("THROWAWAY_REAPER_DIR"),
   /** `THROWAWAY_PULL_TIMEOUT`: ms a pull may take before it fails. Default 300000 (5 min). */
-  pullTimeoutMs: () => positiveNumber("THROWAWAY_PULL_TIMEOUT", 300_000),
+  pullTimeoutMs: () => durationFromEnv("THROWAWAY_PULL_TIMEOUT", 300_000),
+  /** `THROWAWAY_BUILD_TIMEOUT`: ms a build may take, unless `withBuildTimeout` says otherwise. */
+  buildTimeoutMs: (fallback: number) => durationFromEnv("THROWAWAY_BUILD_TIMEOUT", fallback),
+  /** `THROWAWAY_PUSH_TIMEOUT`: ms a push may take, unless `push({ timeoutMs })` says otherwise. */
+  pushTimeoutMs: (fallback: number) => durationFromEnv("THROWAWAY_PUSH_TIMEOUT", fallback),
+  /** `THROWAWAY_REAPER_GRACE`: ms the watchdog waits for a process of the session to come back (0 to 1 hour). */
+  reaperGraceMs: (fallback: number) => durationFromEnv("THROWAWAY_REAPER_GRACE", fallback, { allowZero: true, max: 3_600_000 }),
 } as const;
 
 function nonEmpty(name: string): string | undefined {

@@ -9,7 +9,7 @@ export {
   StoppedContainer,
 } from "./container/started-container.js";
 export type { LogLine } from "./engine/demux.js";
-export { Engine, type ExecOptions, type ExecResult, getEngine, setEngine } from "./engine/engine.js";
+export { Engine, type ExecOptions, type ExecResult, getEngine, type ImageRemoval, setEngine } from "./engine/engine.js";
 export type { PushResult } from "./engine/push.js";
 export type { ProgressEvent, ProgressListener, RegistryAuth } from "./engine/types.js";
 export * from "./errors.js";

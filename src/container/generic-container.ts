@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { env } from "../config.js";
 import { channels, debug } from "../debug.js";
+import { scaleDuration } from "../duration.js";
 import type { LogLine } from "../engine/demux.js";
 import { type Engine, engineMessage, engineStatus, getEngine } from "../engine/engine.js";
 import { pullImage } from "../engine/pull.js";
@@ -364,7 +365,7 @@ export class GenericContainer {
   protected async startContainer(options: StartOptions = {}): Promise<ContainerHandleState> {
     await this.beforeStart();
     const normalized = resolveImage(normalizeContainerOptions(this.raw));
-    const timeoutMs = (normalized.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS) * env.startupTimeoutScale();
+    const timeoutMs = scaleDuration(normalized.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, env.startupTimeoutScale());
     const engine = await getEngine();
     // The reaper starts beside the container, not before it: it is off the critical path.
     prepareSession(engine);

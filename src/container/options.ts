@@ -1,4 +1,5 @@
 import { isAbsolute } from "node:path";
+import { normalizeDuration } from "../duration.js";
 import { InvalidOptionError } from "../errors.js";
 import { ImageName } from "../image/image-name.js";
 import type { WaitStrategy } from "../wait/strategy.js";
@@ -206,11 +207,7 @@ function optionalString(option: string, value: unknown, check?: (v: string) => s
 }
 
 function duration(option: string, value: unknown, allowZero = false): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new InvalidOptionError(option, allowZero ? "a non-negative number of milliseconds" : "a positive number of milliseconds", value);
-  }
-  return value;
+  return value === undefined ? undefined : normalizeDuration(option, value, { allowZero });
 }
 
 function absolutePath(option: string, value: unknown): string {

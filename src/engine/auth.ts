@@ -37,7 +37,12 @@ async function loadConfigs(sources: AuthSources): Promise<{ config: DockerConfig
     try {
       configs.push({ config: JSON.parse(inline) as DockerConfig, origin: "DOCKER_AUTH_CONFIG" });
     } catch {
-      throw new InvalidOptionError("DOCKER_AUTH_CONFIG", "a docker config.json document (JSON)", `${inline.slice(0, 20)}...`);
+      // Neither the text nor JSON.parse's message (which quotes it) may be shown: the variable holds credentials.
+      throw new InvalidOptionError(
+        "DOCKER_AUTH_CONFIG",
+        "a docker config.json document (JSON)",
+        `${inline.length} characters that are not JSON (not shown: they hold credentials)`,
+      );
     }
   }
   const path = sources.configPath ?? join(process.env.DOCKER_CONFIG || join(homedir(), ".docker"), "config.json");

@@ -64,6 +64,14 @@ interface DialOptions {
   timeoutMs?: number;
 }
 
+/** What {@link Engine.removeImage} did. */
+export type ImageRemoval =
+  | { outcome: "removed" }
+  /** There was no such image (already removed). */
+  | { outcome: "absent" }
+  /** The engine kept it: `reason` is its own words (a container uses it, images were built on it). */
+  | { outcome: "kept"; statusCode: 409; reason: string };
+
 interface EngineError extends Error {
   statusCode?: number;
   json?: { message?: string } | string | null;
@@ -148,7 +156,9 @@ export class Engine {
     if (options.hijack) modemOptions.hijack = true;
     if (options.file) modemOptions.file = options.file;
     if (options.authconfig) modemOptions.authconfig = options.authconfig;
-    if (options.registryconfig) modemOptions.registryconfig = options.registryconfig;
+    // docker-modem encodes it with the standard alphabet, which the engine decodes as URL-safe: it would drop the
+    // credentials of a password with `~`, `?` or `>` at the wrong offset. Given pre-encoded, it is sent as is.
+    if (options.registryconfig) modemOptions.registryconfig = { base64: encodeRegistryHeader(options.registryconfig) };
     if (options.headers) modemOptions.headers = options.headers;
     if (this.transport) {
       return this.transport.request<T>({
@@ -429,8 +439,23 @@ export class Engine {
     return this.dial("GET", "/images/json", { query: { filters: JSON.stringify(filters) } });
   }
 
-  async removeImage(ref: string, force = false): Promise<void> {
-    await this.dial("DELETE", `/images/${encodeURIComponent(ref)}`, { query: { force }, statusCodes: { 200: true, 404: true, 409: true } });
+  /**
+   * Removes (or, for one of several names, untags) an image. An image the engine keeps, because a container uses
+   * it or images were built on it (409), is not an error but not a removal either: the result says what was kept
+   * and the engine's reason, and a debug line says so.
+   */
+  async removeImage(ref: string, force = false): Promise<ImageRemoval> {
+    try {
+      await this.dial("DELETE", `/images/${encodeURIComponent(ref)}`, { query: { force }, statusCodes: { 200: true } });
+      return { outcome: "removed" };
+    } catch (error) {
+      const status = engineStatus(error);
+      if (status === 404) return { outcome: "absent" };
+      if (status !== 409) throw error;
+      const reason = engineMessage(error);
+      debug("engine", `kept image ${ref}: the engine refused to remove it (409): ${reason}`);
+      return { outcome: "kept", statusCode: 409, reason };
+    }
   }
 
   async tagImage(ref: string, repo: string, tag: string): Promise<void> {
@@ -493,6 +518,14 @@ export class Engine {
     });
   }
 
+  /** Detaches a container from a network (`force`: even a stopped one); one that is not attached is no error. */
+  async disconnectNetwork(networkId: string, containerId: string): Promise<void> {
+    await this.dial("POST", `/networks/${networkId}/disconnect`, {
+      body: { Container: containerId, Force: true },
+      statusCodes: { 200: true, 404: true },
+    });
+  }
+
   listNetworks(filters: Record<string, string[]>): Promise<NetworkSummary[]> {
     return this.dial("GET", "/networks", { query: { filters: JSON.stringify(filters) } });
   }
@@ -522,6 +555,11 @@ export class Engine {
       ...(status ? { statusCode: status } : {}),
     });
   }
+}
+
+/** The engine decodes X-Registry-Auth and X-Registry-Config as URL-safe base64 (with padding). */
+function encodeRegistryHeader(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }
 
 function stripUndefined(query: Record<string, unknown>): Record<string, unknown> {

@@ -4,6 +4,7 @@ import type { ImageName } from "../image/image-name.js";
 import { resolveAuth } from "./auth.js";
 import { type Engine, engineMessage, engineStatus } from "./engine.js";
 import { type EngineProgressLine, jsonLines } from "./json-lines.js";
+import { scrubCause, scrubSecrets } from "./scrub.js";
 import type { ProgressListener, RegistryAuth } from "./types.js";
 
 export interface PullOptions {
@@ -18,13 +19,16 @@ export interface PullOptions {
 }
 
 const UNREACHABLE = /no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout/i;
-const NOT_FOUND = /not found|manifest unknown|does not exist|no such image|404/i;
-const DENIED = /unauthorized|denied|authentication required|no basic auth credentials|forbidden|401|403/i;
+const NOT_FOUND = /not found|manifest unknown|does not exist|no such image|\b404\b/i;
+const DENIED = /unauthorized|denied|authentication required|no basic auth credentials|forbidden|\b401\b|\b403\b/i;
 
 /** Classifies a pull failure: missing image and refused credentials fail at once with a named error. */
-function pullError(image: ImageName, message: string, hadAuth: boolean, cause?: unknown): Error {
+function pullError(image: ImageName, rawMessage: string, auth: RegistryAuth | undefined, cause?: unknown): Error {
   const registry = image.registryHost;
-  const ctx = { image: image.toString(), registry, ...(cause ? { cause } : {}) };
+  const hadAuth = auth !== undefined;
+  // The same scrub as push errors: a registry or proxy may echo the credentials it was sent.
+  const message = scrubSecrets(rawMessage, auth);
+  const ctx = { image: image.toString(), registry, ...(cause ? { cause: scrubCause(cause, auth) } : {}) };
   if (UNREACHABLE.test(message)) {
     return new ImagePullError(
       `Registry ${registry} is unreachable, so ${image} cannot be pulled: ${message} (check the network, or mirror the image with THROWAWAY_HUB_IMAGE_NAME_PREFIX)`,
@@ -58,7 +62,7 @@ export async function pullImage(engine: Engine, image: ImageName, options: PullO
     for await (const line of jsonLines<EngineProgressLine>(stream)) {
       if (line.error || line.errorDetail?.message) {
         stream.destroy();
-        throw pullError(image, (line.errorDetail?.message ?? line.error ?? "").trim(), auth !== undefined);
+        throw pullError(image, (line.errorDetail?.message ?? line.error ?? "").trim(), auth);
       }
       if (line.status) {
         options.onProgress?.({
@@ -84,7 +88,7 @@ export async function pullImage(engine: Engine, image: ImageName, options: PullO
     throw pullError(
       image,
       `${engineMessage(error)}${status && !/\d{3}/.test(engineMessage(error)) ? ` (HTTP ${status})` : ""}`,
-      auth !== undefined,
+      auth,
       error,
     );
   }

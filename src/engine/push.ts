@@ -4,6 +4,7 @@ import type { ImageName } from "../image/image-name.js";
 import { type AuthSources, resolveAuth } from "./auth.js";
 import { type Engine, engineMessage, engineStatus } from "./engine.js";
 import { type EngineProgressLine, jsonLines } from "./json-lines.js";
+import { scrubCause, scrubSecrets } from "./scrub.js";
 import type { ProgressListener, RegistryAuth } from "./types.js";
 
 export interface PushOptions {
@@ -29,19 +30,10 @@ const UNREACHABLE =
   /no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout|server gave HTTP response to HTTPS client/i;
 const NO_LOCAL = /does not exist locally|no such image|An image does not exist/i;
 
-/** Never let a secret reach a message: registries and proxies have been known to echo what they were sent. */
-function scrub(text: string, auth: RegistryAuth | undefined): string {
-  let out = text;
-  for (const secret of [auth?.password, auth?.identitytoken]) {
-    if (secret && secret.length >= 3) out = out.split(secret).join("***");
-  }
-  return out;
-}
-
 function pushError(image: ImageName, rawMessage: string, auth: RegistryAuth | undefined, cause?: unknown): Error {
   const registry = image.registryHost;
-  const message = scrub(rawMessage, auth);
-  const ctx = { image: image.toString(), registry, ...(cause ? { cause } : {}) };
+  const message = scrubSecrets(rawMessage, auth);
+  const ctx = { image: image.toString(), registry, ...(cause ? { cause: scrubCause(cause, auth) } : {}) };
   if (NO_LOCAL.test(message)) {
     return new ImagePushError(`Image ${image} cannot be pushed: the engine has no image by that name (tag it first): ${message}`, ctx);
   }

@@ -126,7 +126,7 @@ export class HttpTransport implements Transport {
       if (call.authconfig) {
         headers["X-Registry-Auth"] = "base64" in call.authconfig ? call.authconfig.base64 : base64Url(call.authconfig);
       }
-      if (call.registryconfig) headers["X-Registry-Config"] = Buffer.from(JSON.stringify(call.registryconfig)).toString("base64");
+      if (call.registryconfig) headers["X-Registry-Config"] = base64Url(call.registryconfig);
       if (call.hijack) {
         headers.Connection = "Upgrade";
         headers.Upgrade = "tcp";

@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
+import { env } from "../config.js";
 import type { GenericContainer } from "../container/generic-container.js";
 import type { PullPolicy } from "../container/options.js";
 import { debug } from "../debug.js";
+import { normalizeDuration } from "../duration.js";
 import { resolveAuth } from "../engine/auth.js";
-import { type Engine, engineMessage, getEngine } from "../engine/engine.js";
+import { type Engine, engineMessage, getEngine, type ImageRemoval } from "../engine/engine.js";
 import type { PushResult } from "../engine/push.js";
 import type { ImageSummary, ProgressListener, RegistryAuth } from "../engine/types.js";
 import { EngineRequestError, InvalidOptionError } from "../errors.js";
@@ -494,12 +496,13 @@ export class BuiltImage implements AsyncDisposable {
    * session's labels, and a later run's cleanup on this host would take a pulled copy for a leftover of it.
    */
   async push(options: ImagePushOptions = {}): Promise<PushResult> {
-    if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {
-      throw new InvalidOptionError("push({ timeoutMs })", "a positive number of milliseconds", options.timeoutMs);
-    }
+    const timeoutMs =
+      options.timeoutMs === undefined
+        ? env.pushTimeoutMs(DEFAULT_PUSH_TIMEOUT_MS)
+        : normalizeDuration("push({ timeoutMs })", options.timeoutMs);
     const { pushImage } = await import("../engine/push.js");
     return pushImage(this.engine, ImageName.parse(this.name, "push()"), {
-      timeoutMs: options.timeoutMs ?? envMs("THROWAWAY_PUSH_TIMEOUT", DEFAULT_PUSH_TIMEOUT_MS),
+      timeoutMs,
       ...(options.auth ? { auth: options.auth } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -511,22 +514,22 @@ export class BuiltImage implements AsyncDisposable {
    * images were built on it since (remove those first); a container still using it keeps it alive, untagged.
    */
   async remove(): Promise<void> {
+    let removal: ImageRemoval;
     try {
-      await this.engine.removeImage(this.id, true);
+      removal = await this.engine.removeImage(this.id, true);
     } catch (error) {
       throw this.engine.requestError(`Removing image ${this.name} (${this.id.slice(7, 19)}) failed`, error, { image: this.name });
     }
-    // The engine answers a refusal (409) like a success here; only a second look tells.
-    const left = await this.engine.inspectImage(this.id);
-    if (left && (left.RepoTags?.length ?? 0) > 0) {
+    if (removal.outcome === "kept") {
       throw new EngineRequestError(
-        `Image ${this.name} (${this.id.slice(7, 19)}) was not removed: images built on it still exist (remove them first)`,
-        { image: this.name, statusCode: 409 },
+        `Image ${this.name} (${this.id.slice(7, 19)}) was kept by the engine: ${removal.reason} (remove what uses it first)`,
+        { image: this.name, statusCode: removal.statusCode },
       );
     }
     untrackResource("image", this.id);
     for (const leftover of leftoversByImage.get(this.id) ?? []) {
-      // Without force: a layer another image was built on since is still needed and stays (the engine says 409).
+      // Without force: a layer another image was built on since is still needed and stays (the engine says 409,
+      // and removeImage writes the debug line).
       await this.engine
         .removeImage(leftover)
         .catch((error: unknown) => debug("build", `keeping layer ${leftover}: ${engineMessage(error)}`));
@@ -635,14 +638,6 @@ function normalizeRegistry(registry: string): string {
   return host === "index.docker.io" || host === "registry-1.docker.io" ? DOCKER_HUB : host;
 }
 
-function envMs(name: string, fallback: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new InvalidOptionError(name, "a positive number of milliseconds", raw);
-  return value;
-}
-
 const PLATFORM = /^[a-z0-9_-]+\/[a-z0-9_-]+(?:\/[a-z0-9_.-]+)?$/i;
 
 /** Checks every recorded option once; the first bad one throws {@link InvalidOptionError}. */
@@ -684,9 +679,8 @@ function normalizeBuild(raw: RawBuildOptions, tag: string | undefined, options: 
       );
     }
   }
-  if (raw.timeoutMs !== undefined && (typeof raw.timeoutMs !== "number" || !Number.isFinite(raw.timeoutMs) || raw.timeoutMs <= 0)) {
-    throw new InvalidOptionError("withBuildTimeout", "a positive number of milliseconds", raw.timeoutMs);
-  }
+  const timeoutMs =
+    raw.timeoutMs === undefined ? env.buildTimeoutMs(DEFAULT_BUILD_TIMEOUT_MS) : normalizeDuration("withBuildTimeout", raw.timeoutMs);
   let parsedTag: ImageName | undefined;
   if (tag !== undefined) {
     parsedTag = ImageName.parse(tag, "build(tag)");
@@ -705,7 +699,7 @@ function normalizeBuild(raw: RawBuildOptions, tag: string | undefined, options: 
     noCache: (raw.noCache as boolean | undefined) ?? false,
     pullBaseImages: (raw.pullBaseImages as boolean | undefined) ?? false,
     buildKit: (raw.buildKit as boolean | undefined) ?? process.env.DOCKER_BUILDKIT?.trim() === "1",
-    timeoutMs: (raw.timeoutMs as number | undefined) ?? envMs("THROWAWAY_BUILD_TIMEOUT", DEFAULT_BUILD_TIMEOUT_MS),
+    timeoutMs,
     tag: parsedTag,
     keep: options.keep ?? tag !== undefined,
   };

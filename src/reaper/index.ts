@@ -1,7 +1,6 @@
 import { env } from "../config.js";
 import { debug } from "../debug.js";
 import type { Engine } from "../engine/engine.js";
-import { InvalidOptionError } from "../errors.js";
 import { armExitHooks, disarmExitHooks } from "./exit-hooks.js";
 import { getSessionId } from "./session.js";
 import { scheduleSweep } from "./sweep.js";
@@ -17,13 +16,7 @@ export const DEFAULT_REAPER_GRACE_MS = 1000;
  * its processes (a script that starts containers, exits, and a later step that uses them); `0` reaps at once.
  */
 export function getReaperGraceMs(): number {
-  const raw = process.env.THROWAWAY_REAPER_GRACE?.trim();
-  if (!raw) return DEFAULT_REAPER_GRACE_MS;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 3_600_000) {
-    throw new InvalidOptionError("THROWAWAY_REAPER_GRACE", "a whole number of milliseconds from 0 to 3600000", raw);
-  }
-  return value;
+  return env.reaperGraceMs(DEFAULT_REAPER_GRACE_MS);
 }
 
 /**

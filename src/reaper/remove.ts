@@ -1,6 +1,6 @@
 import { debug } from "../debug.js";
-import { type Engine, engineMessage } from "../engine/engine.js";
-import { shortId } from "../errors.js";
+import { type Engine, engineMessage, type ImageRemoval } from "../engine/engine.js";
+import { EngineRequestError, shortId } from "../errors.js";
 import { type OwnedResource, REMOVAL_ORDER } from "./inventory.js";
 import type { ResourceKind } from "./tracker.js";
 
@@ -51,7 +51,16 @@ export async function removeOne(engine: Engine, resource: { kind: ResourceKind; 
       // An image with several tags cannot be removed by id without force; untag first so an image some other
       // container still uses is left alone (force would untag it under that container).
       for (const tag of resource.tags ?? []) await engine.removeImage(tag);
-      return engine.removeImage(resource.id);
+      return keptIsFailure(resource.id, await engine.removeImage(resource.id));
+  }
+}
+
+/** A kept image is a resource left behind: the reaper retries and reports it, with the engine's reason. */
+function keptIsFailure(id: string, removal: ImageRemoval): void {
+  if (removal.outcome === "kept") {
+    throw new EngineRequestError(`Image ${shortId(id.replace(/^sha256:/, ""))} was kept by the engine: ${removal.reason}`, {
+      statusCode: removal.statusCode,
+    });
   }
 }
 

@@ -10,7 +10,7 @@ import { ReaperError } from "../errors.js";
 import type { WatchdogConfig } from "./protocol.js";
 import { readLines } from "./protocol.js";
 import { getSessionId } from "./session.js";
-import { getSocketDir, getSocketPath } from "./socket-path.js";
+import { checkSocket, getSocketDir, getSocketPath } from "./socket-path.js";
 
 /**
  * How often in a row this process may lose its watchdog (or fail to reach one) before it gives up and warns:
@@ -158,6 +158,15 @@ function spawnWatchdog(socketPath: string): void {
 
 function connect(socketPath: string): void {
   attempts++;
+  try {
+    // Our private folder is checked when chosen; checked again here, with the socket itself, right before we hand
+    // over our pid: a socket that is not ours would take the connection and leave us without a reaper.
+    checkSocket(socketPath);
+  } catch (error) {
+    link = undefined;
+    warn((error as Error).message);
+    return;
+  }
   const socket = createConnection(socketPath);
   socket.unref();
   const current: Link = { kind: "connected", socket, open: false };
@@ -209,9 +218,15 @@ function send(socket: Socket, message: { pid?: number; endpoints: EngineEndpoint
 function warn(message: string): void {
   if (!warned) {
     warned = true;
+    let where = "its log";
+    try {
+      where = join(getSocketDir(), `${getSessionId()}.log`);
+    } catch {
+      // No private folder at all: the message says why.
+    }
     process.emitWarning(`${message}; containers this process starts are still removed when it ends, but not if it is killed`, {
       code: "THROWAWAY_REAPER",
-      detail: `The watchdog logs what fails to ${join(getSocketDir(), `${getSessionId()}.log`)} (everything with NODE_DEBUG=throwaway); THROWAWAY_REAPER=off runs without it.`,
+      detail: `The watchdog logs what fails to ${where} (everything with NODE_DEBUG=throwaway); THROWAWAY_REAPER=off runs without it.`,
     });
   }
 }

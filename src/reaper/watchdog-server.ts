@@ -1,13 +1,14 @@
-import { appendFileSync, mkdirSync, rmdirSync, statSync, unlinkSync } from "node:fs";
+import { mkdirSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { setPriority } from "node:os";
 import { dirname } from "node:path";
 import type { EngineEndpoint } from "../engine/discovery.js";
 import { endpointUrl } from "../engine/discovery.js";
 import { mayReap, isPidAlive as realIsPidAlive, type Vantage } from "./liveness.js";
+import { appendLog } from "./log-file.js";
 import { parseClientMessage, readLines, type SpawnerMessage, type WatchdogConfig } from "./protocol.js";
 import { getHostname, getPidScope } from "./session.js";
-import { ensureSocketDir } from "./socket-path.js";
+import { checkSocketDir } from "./socket-path.js";
 
 /**
  * How long a watchdog started by hand (no spawner on fd 3) waits for its first client before reaping (ms): the
@@ -39,9 +40,15 @@ const STALE_LOCK_MS = 2000;
  * instant, so there is no window between spawn and connect in which the spawner could die unnoticed.
  */
 export async function runWatchdog(config: WatchdogConfig, spawner: Socket | undefined): Promise<void> {
+  // Before anything is written there: the folder (chosen and created by the spawner) must be ours and private,
+  // else a log line could land in another user's file and our socket next to theirs.
+  if (process.platform !== "win32") {
+    checkSocketDir(dirname(config.socketPath));
+    checkSocketDir(dirname(config.logFile));
+  }
   const write = (line: string) => {
     try {
-      appendFileSync(config.logFile, `${new Date().toISOString()} [${process.pid}] ${line}\n`, { mode: 0o600 });
+      appendLog(config.logFile, `${new Date().toISOString()} [${process.pid}] ${line}\n`);
     } catch {
       // Nowhere left to say it; the reap goes on.
     }
@@ -184,7 +191,6 @@ export async function runWatchdog(config: WatchdogConfig, spawner: Socket | unde
   if (spawner) adopt(spawner);
   log(`watchdog for session ${config.sessionId} (spawner pid ${config.spawnerPid}) on ${config.socketPath}`);
 
-  if (process.platform !== "win32") ensureSocketDir(dirname(config.socketPath));
   const bound = await bindExclusive(config.socketPath, (socket) => {
     if (reaping) socket.destroy();
     else adopt(socket);

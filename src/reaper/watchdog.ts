@@ -2,9 +2,12 @@
  * The watchdog program: `node dist/reaper/watchdog.js '<config JSON>'`, spawned detached by the first process of a
  * session (see `watchdog-client.ts`), with the other end of a socket pair on fd 3. Not a public module.
  */
-import { appendFileSync, fstatSync } from "node:fs";
+import { fstatSync } from "node:fs";
 import { Socket } from "node:net";
+import { dirname } from "node:path";
+import { appendLog } from "./log-file.js";
 import type { WatchdogConfig } from "./protocol.js";
+import { checkSocketDir } from "./socket-path.js";
 import { runWatchdog } from "./watchdog-server.js";
 
 function readConfig(): WatchdogConfig {
@@ -32,7 +35,11 @@ try {
 } catch (error) {
   const text = error instanceof Error ? error.message : String(error);
   try {
-    if (config?.logFile) appendFileSync(config.logFile, `${new Date().toISOString()} [${process.pid}] failed: ${text}\n`);
+    // Only into a folder that passed the check: the failure may be that it did not.
+    if (config?.logFile) {
+      if (process.platform !== "win32") checkSocketDir(dirname(config.logFile));
+      appendLog(config.logFile, `${new Date().toISOString()} [${process.pid}] failed: ${text}\n`);
+    }
   } catch {
     // The spawner hears it on fd 3 below.
   }

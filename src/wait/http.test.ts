@@ -85,7 +85,7 @@ describe("Wait.forHttp", () => {
       "Expected `forStatusCode(statusCode)` to be an HTTP status code 100-599, got `99` (number)",
     );
     expect(() => new HttpWaitStrategy("/", 80).withReadTimeout(-1)).toThrow(
-      "Expected `withReadTimeout(ms)` to be a positive number of milliseconds, got `-1` (number)",
+      "Expected `withReadTimeout(ms)` to be a duration in milliseconds from 1 to 2147483647, got `-1` (number): durations are whole milliseconds, e.g. 30000 for 30 s",
     );
     expect(() => new HttpWaitStrategy("/", 80).withBasicCredentials("a:b", "c")).toThrow(
       'Expected `withBasicCredentials(username)` to be a string without `:`, got `"a:b"` (string)',

@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import { createRequire } from "node:module";
+import { normalizeDuration } from "../duration.js";
 import { InvalidOptionError } from "../errors.js";
 import { PermanentFailure, poll } from "./poll.js";
 import { BaseWaitStrategy, quote, type WaitContext, type WaitTarget } from "./strategy.js";
@@ -126,10 +127,7 @@ export class HttpWaitStrategy extends BaseWaitStrategy {
 
   /** Milliseconds one request may take, from connecting to the last body byte. Default 1000. */
   withReadTimeout(ms: number): this {
-    if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) {
-      throw new InvalidOptionError("withReadTimeout(ms)", "a positive number of milliseconds", ms);
-    }
-    this.readTimeoutMs = ms;
+    this.readTimeoutMs = normalizeDuration("withReadTimeout(ms)", ms);
     return this;
   }
 

@@ -18,7 +18,7 @@ describe("a strategy's own startup timeout", () => {
 
   it("rejects a non-positive value, naming the strategy", () => {
     expect(() => new LogMessageWaitStrategy("ready").withStartupTimeout(0)).toThrow(
-      "Expected `LogMessageWaitStrategy.withStartupTimeout(ms)` to be a positive number of milliseconds, got `0` (number)",
+      "Expected `LogMessageWaitStrategy.withStartupTimeout(ms)` to be a duration in milliseconds from 1 to 2147483647, got `0` (number): durations are whole milliseconds, e.g. 30000 for 30 s",
     );
   });
 });

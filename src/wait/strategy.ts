@@ -1,8 +1,8 @@
 import { env } from "../config.js";
+import { normalizeDuration, scaleDuration } from "../duration.js";
 import type { LogLine } from "../engine/demux.js";
 import type { ExecResult } from "../engine/engine.js";
 import type { ContainerInspect } from "../engine/types.js";
-import { InvalidOptionError } from "../errors.js";
 
 /**
  * The narrow view of a container that wait strategies use. Keeping strategies on this interface (not on the engine)
@@ -104,16 +104,13 @@ export abstract class BaseWaitStrategy implements WaitStrategy {
 
   /** {@inheritDoc WaitStrategy.withStartupTimeout} */
   withStartupTimeout(ms: number): this {
-    if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) {
-      throw new InvalidOptionError(`${this.constructor.name}.withStartupTimeout(ms)`, "a positive number of milliseconds", ms);
-    }
-    this.ownTimeoutMs = ms;
+    this.ownTimeoutMs = normalizeDuration(`${this.constructor.name}.withStartupTimeout(ms)`, ms);
     return this;
   }
 
   // Scaled when read, not when set: the env var is read where used, so a CI setting applied late still counts.
   get startupTimeoutMs(): number | undefined {
-    return this.ownTimeoutMs === undefined ? undefined : this.ownTimeoutMs * env.startupTimeoutScale();
+    return this.ownTimeoutMs === undefined ? undefined : scaleDuration(this.ownTimeoutMs, env.startupTimeoutScale());
   }
 
   toString(): string {

@@ -277,7 +277,7 @@ describe("throwaway up", () => {
     expect(renewedNetworks).toHaveLength(1);
     expect(renewedNetworks).not.toEqual(networks);
     const replaced = new RegExp(
-      `^ {2}network {2}its definition changed: removed the previous network ${name}-network and the containers on it \\([0-9a-f]{12}, [0-9a-f]{12}\\)$`,
+      `^ {2}network {2}its definition changed: removed the previous network ${name}-network and this project's containers on it \\([0-9a-f]{12}, [0-9a-f]{12}\\)$`,
     );
     expect(lines(fourth.stderr).filter((line) => replaced.test(line))).toHaveLength(1);
     const variant = execFileSync("docker", ["network", "inspect", "-f", '{{index .Labels "test.network-variant"}}', renewedNetworks[0]!], {

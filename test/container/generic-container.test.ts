@@ -346,7 +346,10 @@ describe("exec, logs, restart, stop", () => {
 describe("bad input and failed starts", () => {
   it.each([
     [() => busybox().withExposedPorts(70000), "Expected `withExposedPorts` to be a port 1-65535"],
-    [() => busybox().withStartupTimeout(-5), "Expected `withStartupTimeout` to be a positive number of milliseconds, got `-5` (number)"],
+    [
+      () => busybox().withStartupTimeout(-5),
+      "Expected `withStartupTimeout` to be a duration in milliseconds from 1 to 2147483647, got `-5` (number): durations are whole milliseconds, e.g. 30000 for 30 s",
+    ],
     [
       () => busybox().withBindMounts([{ source: "relative/dir", target: "/x" }]),
       'Expected `withBindMounts({ source })` to be an absolute path, got `"relative/dir"` (string): resolve it first, e.g. path.resolve("relative/dir")',

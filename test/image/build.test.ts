@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
   type BuiltImage,
+  EngineRequestError,
   GenericContainer,
   getEngine,
   getSessionId,
@@ -333,6 +334,30 @@ describe("GenericContainer.fromDockerfile", () => {
     expect(trackedResources().some((r) => r.id === image.id)).toBe(false);
   });
 
+  it("an image a running container uses is reported kept, with the engine's reason, not counted as removed", async () => {
+    const image = await GenericContainer.fromDockerfile(
+      await writeContext("in-use", { Dockerfile: `FROM busybox:latest\nLABEL run=${RUN}-in-use\n` }),
+    ).buildImage();
+    const engine = await getEngine();
+    try {
+      await using _running = await new GenericContainer(image.id).withCommand(["sleep", "3600"]).start();
+      const result = await engine.removeImage(image.id);
+      expect(result.outcome).toBe("kept");
+      expect(result.outcome === "kept" && result.statusCode).toBe(409);
+      expect(result.outcome === "kept" && result.reason).toContain("running container");
+      const error = (await image.remove().catch((e: unknown) => e)) as EngineRequestError;
+      expect(error).toBeInstanceOf(EngineRequestError);
+      expect(error.statusCode).toBe(409);
+      expect(error.shortMessage).toMatch(
+        new RegExp(`^Image ${image.name} \\(${image.id.slice(7, 19)}\\) was kept by the engine: .*running container`),
+      );
+      expect(await engine.inspectImage(image.id)).toBeDefined();
+    } finally {
+      await image.remove();
+    }
+    expect(await engine.removeImage(image.id)).toEqual({ outcome: "absent" });
+  });
+
   it("says so when remove() cannot remove an image others were built on", async () => {
     const parent = await GenericContainer.fromDockerfile(
       await writeContext("parent", { Dockerfile: `FROM busybox:latest\nRUN echo ${RUN} > /parent\n` }),
@@ -341,8 +366,10 @@ describe("GenericContainer.fromDockerfile", () => {
       await writeContext("child", { Dockerfile: `FROM ${parent.name}\nRUN echo child > /child\n` }),
     ).buildImage();
     try {
-      await expect(parent.remove()).rejects.toThrow(
-        `Image ${parent.name} (${parent.id.slice(7, 19)}) was not removed: images built on it still exist (remove them first)`,
+      const error = (await parent.remove().catch((e: unknown) => e)) as EngineRequestError;
+      expect(error.statusCode).toBe(409);
+      expect(error.shortMessage).toMatch(
+        new RegExp(`^Image ${parent.name} \\(${parent.id.slice(7, 19)}\\) was kept by the engine: .*child images`),
       );
     } finally {
       await child.remove();

@@ -51,11 +51,12 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startTestRegistry(): Promise<TestRegistry> {
+/** `password`: a given one (e.g. with characters that stress an encoding); by default a random one. */
+export async function startTestRegistry(options: { password?: string } = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), "throwaway-registry-"));
   const username = "throwaway";
   // Random per run, so a leak of it anywhere in a message is detectable and meaningless elsewhere.
-  const password = `pw-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
+  const password = options.password ?? `pw-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
   await writeFile(join(dir, "htpasswd"), `${htpasswdLine(username, password)}\n`);
   const port = await freePort();
   const host = `127.0.0.1:${port}`;

@@ -30,7 +30,7 @@ describe("a reaper that cannot be set up fails the start with the fix, before an
     process.env.THROWAWAY_REAPER_GRACE = "1s";
     const error = await new GenericContainer(IMAGE).start().catch((e: unknown) => e);
     expect((error as InvalidOptionError).shortMessage).toBe(
-      'Expected `THROWAWAY_REAPER_GRACE` to be a whole number of milliseconds from 0 to 3600000, got `"1s"` (string)',
+      'Expected `THROWAWAY_REAPER_GRACE` to be a duration in milliseconds from 0 to 3600000, got `"1s"` (string): durations are whole milliseconds, e.g. 30000 for 30 s',
     );
   });
 
