@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { channels, debug } from "../debug.js";
 import type { LogLine } from "../engine/demux.js";
-import { type Engine, type ExecOptions, type ExecResult, engineMessage } from "../engine/engine.js";
+import type { Engine, ExecOptions, ExecResult } from "../engine/engine.js";
 import type { ContainerInspect } from "../engine/types.js";
 import { describeContainer, type ErrorContext, InvalidOptionError } from "../errors.js";
 import { untrackResource } from "../reaper/tracker.js";
@@ -294,10 +294,18 @@ export class StartedContainer implements AsyncDisposable {
 
   /**
    * Stops the container and (by default) removes it. Idempotent: later calls return the first call's result.
-   * Reused containers are left running unless `remove: true` is passed explicitly.
+   * Reused containers are left running unless `remove: true` is passed explicitly. Bad options reject this call only:
+   * they are checked before the first call's result is kept, so a later `stop()` (or `await using`) still works.
    */
   stop(options: StopOptions = {}): Promise<StoppedContainer> {
-    this.stopping ??= this.doStop(options);
+    if (this.stopping) return this.stopping;
+    let checked: StopOptions;
+    try {
+      checked = validateStopOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.stopping = this.doStop(checked);
     return this.stopping;
   }
 
@@ -310,8 +318,6 @@ export class StartedContainer implements AsyncDisposable {
     }
     const remove = options.remove ?? true;
     const timeout = options.timeout ?? 0;
-    if (!Number.isFinite(timeout) || timeout < 0)
-      throw new InvalidOptionError("stop({ timeout })", "a non-negative number of seconds", timeout);
     try {
       if (timeout > 0 || !remove) await engine.stopContainer(id, timeout);
       if (remove) {
@@ -321,11 +327,8 @@ export class StartedContainer implements AsyncDisposable {
       }
     } catch (error) {
       this.stopping = undefined; // let a later call try again
-      throw engine.requestError(
-        `Stopping ${describeContainer(this.errorContext)} failed: ${engineMessage(error)}`,
-        error,
-        this.errorContext,
-      );
+      // requestError appends the engine's text itself.
+      throw engine.requestError(`Stopping ${describeContainer(this.errorContext)} failed`, error, this.errorContext);
     }
     debug(`container ${id.slice(0, 12)}`, `${remove ? "removed" : "stopped"} in ${Date.now() - started} ms`);
     channels.containerStopped.publish({ id, removed: remove });
@@ -335,6 +338,20 @@ export class StartedContainer implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+/** Checks {@link StopOptions} before anything is sent (the engine takes whole seconds: a fraction rounds up). */
+function validateStopOptions(options: StopOptions): StopOptions {
+  if (typeof options !== "object" || options === null) throw new InvalidOptionError("stop(options)", "an object", options);
+  const { timeout, remove, removeVolumes } = options;
+  if (timeout !== undefined && (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout < 0)) {
+    throw new InvalidOptionError("stop({ timeout })", "a non-negative number of seconds", timeout);
+  }
+  if (remove !== undefined && typeof remove !== "boolean") throw new InvalidOptionError("stop({ remove })", "a boolean", remove);
+  if (removeVolumes !== undefined && typeof removeVolumes !== "boolean") {
+    throw new InvalidOptionError("stop({ removeVolumes })", "a boolean", removeVolumes);
+  }
+  return { ...options, ...(timeout !== undefined ? { timeout: Math.ceil(timeout) } : {}) };
 }
 
 /** A container after `stop()`: its id, and its files when it was stopped but not removed. */
