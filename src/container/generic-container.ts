@@ -14,8 +14,7 @@ import { trackResource, untrackResource } from "../reaper/tracker.js";
 import { HealthCheckWaitStrategy } from "../wait/health-check.js";
 import { ListeningPortsWaitStrategy } from "../wait/listening-ports.js";
 import type { WaitStrategy } from "../wait/strategy.js";
-import type { CopyItem } from "./copy.js";
-import { tarCopyItems } from "./copy.js";
+import { type CopyItem, putCopyItems } from "./copy.js";
 import {
   type BindMount,
   createBody,
@@ -153,13 +152,20 @@ export class GenericContainer {
     return this;
   }
 
-  /** Host files copied in before start. `mode` (e.g. `0o755`) defaults to the file's own. */
+  /**
+   * Host files copied in before start. `mode` (e.g. `0o755`) defaults to the file's own. A symlinked `source` is
+   * followed (its content is copied, as `docker cp -L` does). A source that cannot be copied is an
+   * {@link InvalidOptionError} naming its path.
+   */
   withCopyFilesToContainer(files: { source: string; target: string; mode?: number }[]): this {
     this.raw.copies.push(...files.map((f) => ({ kind: "file" as const, ...f })));
     return this;
   }
 
-  /** Host directories copied in (recursively, modes and symlinks kept) before start. */
+  /**
+   * Host directories copied in (recursively, modes and symlinks kept) before start. A symlinked `source` is followed;
+   * links inside it stay links. A FIFO, socket or device inside is an {@link InvalidOptionError} naming its path.
+   */
   withCopyDirectoriesToContainer(dirs: { source: string; target: string; mode?: number }[]): this {
     this.raw.copies.push(...dirs.map((d) => ({ kind: "directory" as const, ...d })));
     return this;
@@ -347,9 +353,10 @@ export class GenericContainer {
       for (const network of normalized.networks.slice(1)) {
         await engine.connectNetwork(network.getName(), id, normalized.networkAliases);
       }
-      if (normalized.copies.length > 0) await engine.putArchive(id, "/", tarCopyItems(normalized.copies));
+      if (normalized.copies.length > 0) await putCopyItems(engine, id, normalized.copies, "builder");
     } catch (error) {
       await this.discard(engine, id);
+      if (error instanceof InvalidOptionError) throw error; // a source that cannot be copied: the user's to fix
       throw engine.startError(`Preparing the container from ${image} failed`, error, { image, containerId: id });
     }
     return { id, image };

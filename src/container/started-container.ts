@@ -8,7 +8,7 @@ import { describeContainer, type ErrorContext, InvalidOptionError } from "../err
 import { untrackResource } from "../reaper/tracker.js";
 import { type ExitInfo, runWait } from "../wait/run.js";
 import type { WaitStrategy, WaitTarget } from "../wait/strategy.js";
-import { type CopyItem, tarCopyItems, untarToMap } from "./copy.js";
+import { type CopyItem, putCopyItems, untarToMap } from "./copy.js";
 import { mappedPorts, type PortMap } from "./ports.js";
 
 /** Everything a started container's handle needs; built by `GenericContainer.start()`. */
@@ -187,9 +187,13 @@ export class StartedContainer implements AsyncDisposable {
     );
   }
 
-  /** Copies files, directories or content into the running container (one tar, one call). */
+  /**
+   * Copies files, directories or content into the running container (one tar, one call). A symlinked source is
+   * followed; a source that cannot be copied (missing, a FIFO or socket inside a folder) is an
+   * {@link InvalidOptionError} naming its path.
+   */
   async copyToContainer(items: CopyItem[]): Promise<void> {
-    await this.state.engine.putArchive(this.state.id, "/", tarCopyItems(items));
+    await putCopyItems(this.state.engine, this.state.id, items, "copyToContainer");
   }
 
   /** A tar stream of `path` in the container (as `docker cp` makes it). */
