@@ -34,6 +34,15 @@ function entryName(target: string): string {
   return posix.normalize(target).replace(/^\/+/, "");
 }
 
+/**
+ * The mode a folder gets when a copy gives one `mode` for a whole tree: the same bits, plus search (`x`) for every
+ * class the mode lets read. `0o640` makes files `640` and folders `750`, so whoever may read the files can reach
+ * them; a folder without `x` could be listed but not entered, which nobody asking for readable files means.
+ */
+export function folderMode(mode: number): number {
+  return mode | ((mode & 0o444) >> 2);
+}
+
 function optionName(item: CopyItem, origin: CopyOrigin): string {
   if (origin === "copyToContainer") return "copyToContainer({ source })";
   return item.kind === "directory" ? "withCopyDirectoriesToContainer({ source })" : "withCopyFilesToContainer({ source })";
@@ -95,18 +104,12 @@ async function* copyEntries(item: CopyItem, origin: CopyOrigin): AsyncGenerator<
   const info = await statOf(item, origin, item.source, "an existing folder", true);
   if (!info.isDirectory())
     throw new InvalidOptionError(optionName(item, origin), "a folder", item.source, { hint: `it is ${kindOf(info)}` });
-  yield* folderEntries(item, origin, item.source, name, info, item.mode);
+  yield* folderEntries(item, origin, item.source, name, info);
 }
 
-async function* folderEntries(
-  item: CopyItem,
-  origin: CopyOrigin,
-  source: string,
-  name: string,
-  info: Stats,
-  mode?: number,
-): AsyncGenerator<CopyEntry> {
-  yield { name, type: "directory", mode: mode ?? info.mode & 0o7777, mtime: info.mtime };
+async function* folderEntries(item: CopyItem, origin: CopyOrigin, source: string, name: string, info: Stats): AsyncGenerator<CopyEntry> {
+  const mode = item.mode;
+  yield { name, type: "directory", mode: mode === undefined ? info.mode & 0o7777 : folderMode(mode), mtime: info.mtime };
   let children: Dirent[];
   try {
     children = await readdir(source, { withFileTypes: true });
@@ -132,7 +135,7 @@ async function* folderEntries(
       yield { name: childName, type: "symlink", mode: link.mode & 0o7777, mtime: link.mtime, linkname };
     } else if (child.isFile()) {
       const file = await statOf(item, origin, childSource, expected, false);
-      yield { name: childName, type: "file", mode: file.mode & 0o7777, mtime: file.mtime, size: file.size, source: childSource };
+      yield { name: childName, type: "file", mode: mode ?? file.mode & 0o7777, mtime: file.mtime, size: file.size, source: childSource };
     } else {
       throw new InvalidOptionError(optionName(item, origin), expected, childSource, {
         hint: `it is ${kindOf(child)}, which cannot be copied: move it out of the folder, or copy the files beside it one by one`,
@@ -143,7 +146,8 @@ async function* folderEntries(
 
 /**
  * Streams `items` as one tar archive rooted at `/`, so any number of copies costs a single Engine API call. File
- * modes and symlinks inside folders are kept; a `mode` given in code overrides the item's own. A source that cannot be copied fails the stream with an
+ * modes and symlinks inside folders are kept; a `mode` given in code overrides the files' own (folders get it with
+ * their search bits, see {@link folderMode}). A source that cannot be copied fails the stream with an
  * {@link InvalidOptionError} naming its path; {@link putCopyItems} surfaces it as such.
  */
 export function tarCopyItems(items: readonly CopyItem[], origin: CopyOrigin = "builder"): Readable {

@@ -164,7 +164,9 @@ export class GenericContainer {
 
   /**
    * Host directories copied in (recursively, modes and symlinks kept) before start. A symlinked `source` is followed;
-   * links inside it stay links. A FIFO, socket or device inside is an {@link InvalidOptionError} naming its path.
+   * links inside it stay links. `mode` (default: each entry's own) applies to everything copied: files get it as
+   * given, folders get it plus the search bit wherever it grants read (`0o640`: files `640`, folders `750`), so they
+   * stay traversable. A FIFO, socket or device inside is an {@link InvalidOptionError} naming its path.
    */
   withCopyDirectoriesToContainer(dirs: { source: string; target: string; mode?: number }[]): this {
     this.raw.copies.push(...dirs.map((d) => ({ kind: "directory" as const, ...d })));

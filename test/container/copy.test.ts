@@ -97,3 +97,22 @@ describe("sources that cannot be copied", () => {
     expect((later as InvalidOptionError).option).toBe("copyToContainer({ source })");
   });
 });
+
+describe("withCopyDirectoriesToContainer({ mode })", () => {
+  it("applies to every file copied; folders get it plus the search bit wherever it grants read", async () => {
+    const root = join(dir, "modes");
+    await mkdir(join(root, "nested"), { recursive: true });
+    await writeFile(join(root, "top.txt"), "top\n", { mode: 0o644 });
+    await writeFile(join(root, "nested", "deep.sh"), "#!/bin/sh\n", { mode: 0o755 });
+    await using c = await busybox()
+      .withCopyDirectoriesToContainer([{ source: root, target: "/m", mode: 0o640 }])
+      .start();
+    expect(await sh(c, "stat -c '%n %a' /m /m/top.txt /m/nested /m/nested/deep.sh")).toBe(
+      "/m 750\n/m/top.txt 640\n/m/nested 750\n/m/nested/deep.sh 640",
+    );
+    // The group the mode lets read can list and read everything (folders kept traversable).
+    await sh(c, "chown -R 0:65534 /m");
+    const asNobody = await c.exec(["sh", "-c", "ls /m/nested && cat /m/top.txt"], { user: "65534:65534" });
+    expect(asNobody).toMatchObject({ exitCode: 0, stdout: "deep.sh\ntop\n" });
+  });
+});
