@@ -1,3 +1,4 @@
+import type { Hash } from "node:crypto";
 import { createReadStream, type Dirent, type Stats } from "node:fs";
 import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import { join, posix } from "node:path";
@@ -193,6 +194,27 @@ export async function putCopyItems(engine: Engine, id: string, items: readonly C
     // The transport reports the aborted upload; what aborted it (the path that cannot be copied) is the news.
     if (tar.errored instanceof InvalidOptionError) throw tar.errored;
     throw error;
+  }
+}
+
+/**
+ * Feeds everything that makes two copies equal into `hash`: targets, modes, names, link targets and file content
+ * (streamed, so memory stays bounded whatever the size). Editing a copied file therefore changes the hash.
+ */
+export async function hashCopyItems(items: readonly CopyItem[], hash: Hash): Promise<void> {
+  for (const item of items) {
+    hash.update(JSON.stringify({ kind: item.kind, target: item.target, mode: item.mode ?? null }));
+    for await (const entry of copyEntries(item, "builder")) {
+      hash.update(JSON.stringify({ n: entry.name, t: entry.type, m: entry.mode, s: entry.size ?? null, l: entry.linkname ?? null }));
+      if (entry.content) hash.update(entry.content);
+      else if (entry.source) {
+        try {
+          for await (const chunk of createReadStream(entry.source)) hash.update(chunk as Buffer);
+        } catch (error) {
+          throw fsError(item, "builder", entry.source, "a readable file", error);
+        }
+      }
+    }
   }
 }
 

@@ -14,7 +14,7 @@ import { trackResource, untrackResource } from "../reaper/tracker.js";
 import { HealthCheckWaitStrategy } from "../wait/health-check.js";
 import { ListeningPortsWaitStrategy } from "../wait/listening-ports.js";
 import type { WaitStrategy } from "../wait/strategy.js";
-import { type CopyItem, putCopyItems } from "./copy.js";
+import { type CopyItem, hashCopyItems, putCopyItems } from "./copy.js";
 import {
   type BindMount,
   createBody,
@@ -287,7 +287,8 @@ export class GenericContainer {
     await this.beforeStart();
     const normalized = resolveImage(normalizeContainerOptions(this.raw));
     const engine = await getEngine();
-    const { id, image } = await this.create(engine, normalized, options, {});
+    const body = createBody(normalized, normalized.image.toString(), engine.publishHostIp, {});
+    const { id, image } = await this.create(engine, normalized, body, options, {});
     try {
       await engine.startContainer(id);
       const exitCode = await engine.waitContainer(id);
@@ -308,10 +309,15 @@ export class GenericContainer {
     }
   }
 
-  /** Creates the container (pulling the image when missing), copies files in; returns its id. */
+  /**
+   * Creates the container (pulling the image when missing), copies files in; returns its id. `baseBody` is the
+   * create body as built (and edited by `withCreateOptions`) once per start; session and `extraLabels` are added
+   * here, after the user's edits, so no edit can drop the labels the reaper relies on.
+   */
   private async create(
     engine: Engine,
     normalized: NormalizedOptions,
+    baseBody: Record<string, unknown>,
     options: StartOptions,
     extraLabels: Record<string, string>,
   ): Promise<{ id: string; image: string }> {
@@ -325,8 +331,8 @@ export class GenericContainer {
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
     if (normalized.pullPolicy === "always") await pull();
-    const labels = { ...sessionLabels(), ...extraLabels };
-    const body = createBody(normalized, image, engine.publishHostIp, labels);
+    const userLabels = (baseBody.Labels ?? {}) as Record<string, string>;
+    const body = { ...baseBody, Labels: { ...userLabels, ...sessionLabels(), ...extraLabels } };
     const query = {
       ...(normalized.name ? { name: normalized.name } : {}),
       ...(normalized.platform ? { platform: normalized.platform } : {}),
@@ -379,9 +385,11 @@ export class GenericContainer {
     prepareSession(engine);
     const started = Date.now();
 
+    // Built once: `withCreateOptions` callbacks are user code, run once per start (the hash and the create share it).
+    const body = createBody(normalized, normalized.image.toString(), engine.publishHostIp, {});
     let reuseLabels: Record<string, string> = {};
     if (normalized.reuse) {
-      const hash = reuseHash(normalized, engine);
+      const hash = await reuseHash(normalized, body);
       const existing = await this.findReusable(engine, hash);
       if (existing) {
         debug(`container ${existing.slice(0, 12)}`, `reusing for hash ${hash.slice(0, 12)}`);
@@ -393,7 +401,7 @@ export class GenericContainer {
 
     let id: string;
     try {
-      ({ id } = await this.create(engine, normalized, options, reuseLabels));
+      ({ id } = await this.create(engine, normalized, body, options, reuseLabels));
     } catch (error) {
       // Another process won the race to create the reusable container: use theirs.
       if (normalized.reuse && error instanceof ContainerStartError && /conflict|already in use/i.test(error.message)) {
@@ -513,17 +521,15 @@ function defaultWaitStrategy(options: NormalizedOptions, healthTest: string[] | 
   return hasHealthCheck ? new HealthCheckWaitStrategy() : new ListeningPortsWaitStrategy();
 }
 
-/** sha256 over everything that makes two containers interchangeable, copied content included. */
-function reuseHash(options: NormalizedOptions, engine: Engine): string {
+/**
+ * sha256 over everything that makes two containers interchangeable: the create body (without session labels), the
+ * name, and what is copied in, by content (an edited file must not bring back the container with the old one).
+ */
+async function reuseHash(options: NormalizedOptions, body: Record<string, unknown>): Promise<string> {
   const hash = createHash("sha256");
-  const body = createBody(options, options.image.toString(), engine.publishHostIp, {});
   hash.update(JSON.stringify(body));
   hash.update(JSON.stringify(options.name ?? ""));
-  for (const copy of options.copies) {
-    hash.update(JSON.stringify({ kind: copy.kind, target: copy.target, mode: copy.mode }));
-    if (copy.kind === "content") hash.update(copy.content);
-    else hash.update(copy.source);
-  }
+  await hashCopyItems(options.copies, hash);
   return hash.digest("hex");
 }
 
