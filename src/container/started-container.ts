@@ -9,6 +9,7 @@ import { untrackResource } from "../reaper/tracker.js";
 import { type ExitInfo, runWait } from "../wait/run.js";
 import type { WaitStrategy, WaitTarget } from "../wait/strategy.js";
 import { type CopyItem, putCopyItems, untarToMap } from "./copy.js";
+import { logsSinceAfter } from "./log-cursor.js";
 import { mappedPorts, type PortMap } from "./ports.js";
 
 /** Everything a started container's handle needs; built by `GenericContainer.start()`. */
@@ -211,20 +212,40 @@ export class StartedContainer implements AsyncDisposable {
 
   /**
    * Restarts the container, re-reads its port bindings (host ports may change) and waits for it again with the
-   * same strategy, looking only at what it prints after the restart.
+   * same strategy, looking only at what it prints after the restart. `timeout`: seconds to wait for a graceful stop
+   * (SIGTERM) before SIGKILL, default 0.
    */
   async restart(options: { timeout?: number } = {}): Promise<void> {
     const { engine, id } = this.state;
-    const restartedAt = Math.floor(Date.now() / 1000);
-    await engine.restartContainer(id, options.timeout ?? 0);
-    this.state.inspect = await engine.inspectContainer(id);
+    const { timeout = 0 } = validateStopOptions({ ...(options.timeout !== undefined ? { timeout: options.timeout } : {}) });
+    // Stop and start rather than the engine's restart: between the two, the old run's output is complete (the engine
+    // drains it before reporting the stop), so its last line's timestamp marks where the new run's output begins.
+    // A cursor from our clock would be wrong by the engine's clock skew, and whole seconds let old lines through.
+    let since: number | string;
+    try {
+      await engine.stopContainer(id, timeout);
+      since = await this.logCursor();
+      await engine.startContainer(id);
+      this.state.inspect = await engine.inspectContainer(id);
+    } catch (error) {
+      throw engine.requestError(`Restarting ${describeContainer(this.errorContext)} failed`, error, this.errorContext);
+    }
     this.ports = mappedPorts(this.state.inspect, this.state.declaredPorts);
     this.procView = undefined;
-    await this.waitUntilReady(restartedAt);
+    await this.waitUntilReady(since);
+  }
+
+  /** The `since` that skips every log line printed so far: just past the last line's engine timestamp. */
+  private async logCursor(): Promise<number | string> {
+    let last: string | undefined;
+    const lines = await this.state.engine.logLines(this.state.id, { tail: 1, timestamps: true, tty: this.state.inspect.Config.Tty });
+    for await (const { line } of lines) last = line;
+    if (last === undefined) return 0; // nothing printed yet: every line is new
+    return logsSinceAfter(last) ?? Math.floor(Date.now() / 1000);
   }
 
   /** Runs the wait strategy against this container; `GenericContainer.start()` and `restart()` use it. */
-  async waitUntilReady(logsSince = 0): Promise<void> {
+  async waitUntilReady(logsSince: number | string = 0): Promise<void> {
     const { engine, id, waitStrategy } = this.state;
     const exitWatch = new AbortController();
     const exited: Promise<ExitInfo> = engine.waitContainer(id, exitWatch.signal).then(async (exitCode) => {
@@ -249,7 +270,7 @@ export class StartedContainer implements AsyncDisposable {
   }
 
   /** This container as the narrow target wait strategies see. */
-  waitTarget(logsSince = 0): WaitTarget {
+  waitTarget(logsSince: number | string = 0): WaitTarget {
     const { engine, id } = this.state;
     return {
       id,

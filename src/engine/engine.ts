@@ -253,7 +253,8 @@ export class Engine {
   /** The container's logs as lines, demultiplexed; follows new output until the container stops when `follow`. */
   async logLines(
     id: string,
-    options: { follow?: boolean; since?: number; tail?: number; tty?: boolean; signal?: AbortSignal; timestamps?: boolean } = {},
+    // `since`: Unix seconds, or `"seconds.nanoseconds"` for a cursor finer than a number can hold.
+    options: { follow?: boolean; since?: number | string; tail?: number; tty?: boolean; signal?: AbortSignal; timestamps?: boolean } = {},
   ): Promise<AsyncGenerator<LogLine>> {
     const stream = await this.dial<Readable>("GET", `/containers/${id}/logs`, {
       query: {
