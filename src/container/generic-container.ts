@@ -34,6 +34,20 @@ import { type ContainerHandleState, StartedContainer } from "./started-container
 /** The default startup timeout: 60 s, multiplied by `THROWAWAY_STARTUP_TIMEOUT_SCALE`. */
 export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
 
+/** Image ids that containers built from a Dockerfile are created from; see {@link runImageById}. */
+const pinnedImageIds = new WeakMap<GenericContainer, string>();
+
+/**
+ * Makes `container` create its containers from image `id` (`sha256:...`), while messages and `getImage()` keep
+ * naming the image by its reference. For built images: a tag is shared state another process may move or delete
+ * (two workers building the same Dockerfile, one of them tearing down), an id is not. Such a container is never
+ * pulled (an id cannot be) and skips image substitution.
+ */
+export function runImageById<T extends GenericContainer>(container: T, id: string): T {
+  pinnedImageIds.set(container, id);
+  return container;
+}
+
 export interface StartOptions {
   /** Receives pull progress when the image has to be pulled. */
   onProgress?: ProgressListener;
@@ -285,9 +299,9 @@ export class GenericContainer {
    */
   async run(options: StartOptions = {}): Promise<OneShotResult> {
     await this.beforeStart();
-    const normalized = resolveImage(normalizeContainerOptions(this.raw));
+    const normalized = resolveImage(normalizeContainerOptions(this.raw), pinnedImageIds.has(this));
     const engine = await getEngine();
-    const body = createBody(normalized, normalized.image.toString(), engine.publishHostIp, {});
+    const body = createBody(normalized, this.imageToRun(normalized), engine.publishHostIp, {});
     const { id, image } = await this.create(engine, normalized, body, options, {});
     try {
       await engine.startContainer(id);
@@ -323,6 +337,7 @@ export class GenericContainer {
   ): Promise<{ id: string; image: string }> {
     const imageName = normalized.image;
     const image = imageName.toString();
+    const pinnedId = pinnedImageIds.get(this);
     const pull = () =>
       pullImage(engine, imageName, {
         timeoutMs: env.pullTimeoutMs(),
@@ -330,7 +345,7 @@ export class GenericContainer {
         ...(options.auth ? { auth: options.auth } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
-    if (normalized.pullPolicy === "always") await pull();
+    if (normalized.pullPolicy === "always" && !pinnedId) await pull();
     const userLabels = (baseBody.Labels ?? {}) as Record<string, string>;
     const body = { ...baseBody, Labels: { ...userLabels, ...sessionLabels(), ...extraLabels } };
     const query = {
@@ -342,7 +357,7 @@ export class GenericContainer {
       // Create first and pull only when the engine says the image is missing: one call saved on every warm start.
       id = await engine.createContainer(body, query);
     } catch (error) {
-      if (engineStatus(error) !== 404 || !/no such image|not found/i.test(engineMessage(error))) {
+      if (pinnedId || engineStatus(error) !== 404 || !/no such image|not found/i.test(engineMessage(error))) {
         throw engine.startError(`Creating a container from ${image} failed`, error, {
           image,
           ...(normalized.name ? { containerName: normalized.name } : {}),
@@ -370,6 +385,11 @@ export class GenericContainer {
     return { id, image };
   }
 
+  /** What the create body names: the built image's id when pinned, else the (substituted) reference. */
+  private imageToRun(normalized: NormalizedOptions): string {
+    return pinnedImageIds.get(this) ?? normalized.image.toString();
+  }
+
   private async discard(engine: Engine, id: string): Promise<void> {
     await engine.removeContainer(id, { force: true, volumes: true }).catch(() => {});
     untrackResource("container", id);
@@ -378,7 +398,7 @@ export class GenericContainer {
   /** The whole start: normalise, create (or reuse), start, wait. Modules call this and wrap the handle. */
   protected async startContainer(options: StartOptions = {}): Promise<ContainerHandleState> {
     await this.beforeStart();
-    const normalized = resolveImage(normalizeContainerOptions(this.raw));
+    const normalized = resolveImage(normalizeContainerOptions(this.raw), pinnedImageIds.has(this));
     const timeoutMs = (normalized.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS) * env.startupTimeoutScale();
     const engine = await getEngine();
     // The reaper starts beside the container, not before it: it is off the critical path.
@@ -386,7 +406,7 @@ export class GenericContainer {
     const started = Date.now();
 
     // Built once: `withCreateOptions` callbacks are user code, run once per start (the hash and the create share it).
-    const body = createBody(normalized, normalized.image.toString(), engine.publishHostIp, {});
+    const body = createBody(normalized, this.imageToRun(normalized), engine.publishHostIp, {});
     let reuseLabels: Record<string, string> = {};
     if (normalized.reuse) {
       const hash = await reuseHash(normalized, body);
@@ -509,8 +529,8 @@ async function awaitPortBindings(
  * Substitution runs once per start: substitutors are user code (a mirror lookup, a log line), and the name the
  * reuse hash, the create and the handle see must be one and the same.
  */
-function resolveImage(options: NormalizedOptions): NormalizedOptions {
-  options.image = substituteImage(options.image);
+function resolveImage(options: NormalizedOptions, pinned = false): NormalizedOptions {
+  if (!pinned) options.image = substituteImage(options.image);
   return options;
 }
 
