@@ -15,6 +15,7 @@ import { HealthCheckWaitStrategy } from "../wait/health-check.js";
 import { ListeningPortsWaitStrategy } from "../wait/listening-ports.js";
 import type { WaitStrategy } from "../wait/strategy.js";
 import { type CopyItem, hashCopyItems, putCopyItems } from "./copy.js";
+import { LogTee } from "./log-tee.js";
 import {
   type BindMount,
   createBody,
@@ -260,7 +261,10 @@ export class GenericContainer {
     return this;
   }
 
-  /** Receives every log line from start on (stdout and stderr), e.g. to print them. */
+  /**
+   * Receives every log line from start on (stdout and stderr), e.g. to print them. With a log wait, the consumer has
+   * every line up to the one that made the container ready by the time `start()` resolves (they share one stream).
+   */
   withLogConsumer(consumer: (line: LogLine) => void): this {
     this.logConsumer = consumer;
     return this;
@@ -472,10 +476,10 @@ export class GenericContainer {
       reused,
       declaredPorts,
     };
-    if (this.logConsumer) followLogs(engine, id, inspect.Config.Tty, this.logConsumer);
+    const tee = this.logConsumer ? followLogs(engine, id, inspect.Config.Tty, this.logConsumer) : undefined;
     const handle = new StartedContainer(state);
     try {
-      await handle.waitUntilReady();
+      await handle.waitUntilReady(0, tee ? (signal) => tee.lines(signal) : undefined).finally(() => tee?.endReplay());
     } catch (error) {
       // Someone else's reusable container is theirs to keep; one this call created (reusable or not) never became
       // usable, and a reusable one is never reaped (it is kept), so it must go now.
@@ -487,6 +491,9 @@ export class GenericContainer {
       if (!keep) await this.discard(engine, id);
       throw withNote(error, note);
     }
+    // With a wait that reads no logs, the consumer may still be behind; its stream is at least open, so what the
+    // container printed reaches it even when the caller stops the container right away.
+    await tee?.opened;
     debug(`container ${id.slice(0, 12)}`, `${image} started and ready in ${Date.now() - started} ms`);
     return state;
   }
@@ -553,13 +560,10 @@ async function reuseHash(options: NormalizedOptions, body: Record<string, unknow
   return hash.digest("hex");
 }
 
-function followLogs(engine: Engine, id: string, tty: boolean, consumer: (line: LogLine) => void): void {
-  engine
-    .logLines(id, { follow: true, tty })
-    .then(async (lines) => {
-      for await (const line of lines) consumer(line);
-    })
-    .catch((error: unknown) => debug(`container ${id.slice(0, 12)}`, `log consumer stopped: ${engineMessage(error)}`));
+function followLogs(engine: Engine, id: string, tty: boolean, consumer: (line: LogLine) => void): LogTee {
+  return new LogTee(engine.logLines(id, { follow: true, tty }), consumer, (error: unknown) =>
+    debug(`container ${id.slice(0, 12)}`, `log consumer stopped: ${engineMessage(error)}`),
+  );
 }
 
 /** Adds the removed/kept note to a start failure's full message (the short message stays one line). */

@@ -244,8 +244,12 @@ export class StartedContainer implements AsyncDisposable {
     return logsSinceAfter(last) ?? Math.floor(Date.now() / 1000);
   }
 
-  /** Runs the wait strategy against this container; `GenericContainer.start()` and `restart()` use it. */
-  async waitUntilReady(logsSince: number | string = 0): Promise<void> {
+  /**
+   * Runs the wait strategy against this container; `GenericContainer.start()` and `restart()` use it. `logsSince`:
+   * where log waits start reading (Unix seconds, or the engine's `seconds.nanoseconds`); `logLines`: a log source
+   * to use instead of a stream of the wait's own (start shares the log consumer's).
+   */
+  async waitUntilReady(logsSince: number | string = 0, logLines?: (signal: AbortSignal) => Promise<AsyncIterable<LogLine>>): Promise<void> {
     const { engine, id, waitStrategy } = this.state;
     const exitWatch = new AbortController();
     const exited: Promise<ExitInfo> = engine.waitContainer(id, exitWatch.signal).then(async (exitCode) => {
@@ -256,7 +260,7 @@ export class StartedContainer implements AsyncDisposable {
     try {
       await runWait({
         strategy: waitStrategy,
-        target: this.waitTarget(logsSince),
+        target: this.waitTarget(logsSince, logLines),
         timeoutMs: waitStrategy.startupTimeoutMs ?? this.state.startupTimeoutMs,
         exited,
         context: this.errorContext,
@@ -270,7 +274,7 @@ export class StartedContainer implements AsyncDisposable {
   }
 
   /** This container as the narrow target wait strategies see. */
-  waitTarget(logsSince: number | string = 0): WaitTarget {
+  waitTarget(logsSince: number | string = 0, logLines?: (signal: AbortSignal) => Promise<AsyncIterable<LogLine>>): WaitTarget {
     const { engine, id } = this.state;
     return {
       id,
@@ -282,9 +286,10 @@ export class StartedContainer implements AsyncDisposable {
         }),
       mappedPort: (port, protocol = "tcp") => this.getMappedPort(port, protocol),
       logLines: (signal) =>
-        engine.logLines(id, { follow: true, since: logsSince, tty: this.state.inspect.Config.Tty, signal }) as Promise<
+        logLines?.(signal) ??
+        (engine.logLines(id, { follow: true, since: logsSince, tty: this.state.inspect.Config.Tty, signal }) as Promise<
           AsyncIterable<LogLine>
-        >,
+        >),
       exec: (cmd, signal) => engine.exec(id, cmd, { signal }),
       inspect: (signal) => engine.inspectContainer(id, signal),
       listeningPorts: () => this.listeningPortsFromHost(),
