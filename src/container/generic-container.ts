@@ -30,6 +30,7 @@ import {
   type Resources,
 } from "./options.js";
 import { unboundPorts } from "./ports.js";
+import { awaitStartedElsewhere, findReusable, REUSE_ATTEMPTS, vanished } from "./reuse.js";
 import { type ContainerHandleState, StartedContainer } from "./started-container.js";
 
 /** The default startup timeout: 60 s, multiplied by `THROWAWAY_STARTUP_TIMEOUT_SCALE`. */
@@ -411,39 +412,82 @@ export class GenericContainer {
 
     // Built once: `withCreateOptions` callbacks are user code, run once per start (the hash and the create share it).
     const body = createBody(normalized, this.imageToRun(normalized), engine.publishHostIp, {});
-    let reuseLabels: Record<string, string> = {};
-    if (normalized.reuse) {
-      const hash = await reuseHash(normalized, body);
-      const existing = await this.findReusable(engine, hash);
-      if (existing) {
-        debug(`container ${existing.slice(0, 12)}`, `reusing for hash ${hash.slice(0, 12)}`);
-        return this.attach(engine, existing, normalized, timeoutMs, true, started);
-      }
-      reuseLabels = { [LABELS.reuseHash]: hash, [LABELS.keep]: "true" };
-      normalized.name ??= `throwaway-reuse-${hash.slice(0, 16)}`;
-    }
+    if (normalized.reuse) return this.startReusable(engine, normalized, body, options, timeoutMs, started);
+    const { id } = await this.create(engine, normalized, body, options, {});
+    await this.startCreated(engine, normalized, id);
+    return this.attach(engine, id, normalized, timeoutMs, false, started, true);
+  }
 
-    let id: string;
-    try {
-      ({ id } = await this.create(engine, normalized, body, options, reuseLabels));
-    } catch (error) {
-      // Another process won the race to create the reusable container: use theirs.
-      if (normalized.reuse && error instanceof ContainerStartError && /conflict|already in use/i.test(error.message)) {
-        const existing = await this.findReusable(engine, reuseLabels[LABELS.reuseHash]!, 10_000);
-        if (existing) return this.attach(engine, existing, normalized, timeoutMs, true, started);
-      }
-      throw error;
-    }
+  /** Starts a container this call created; removes it when the engine refuses. */
+  private async startCreated(engine: Engine, normalized: NormalizedOptions, id: string): Promise<void> {
     try {
       await engine.startContainer(id);
     } catch (error) {
       await this.discard(engine, id);
-      throw engine.startError(`Starting ${describeContainer({ containerId: id, image: normalized.image.toString() })} failed`, error, {
-        image: normalized.image.toString(),
-        containerId: id,
-      });
+      const image = normalized.image.toString();
+      throw engine.startError(`Starting ${describeContainer({ containerId: id, image })} failed`, error, { image, containerId: id });
     }
-    return this.attach(engine, id, normalized, timeoutMs, normalized.reuse, started, true);
+  }
+
+  /**
+   * Uses the container of this configuration's reuse hash, or creates it. Several processes may race for it: the
+   * engine's unique names pick one creator (the others' create is refused with 409); the others use its container
+   * once its creator has started it. The creator removes it when it never becomes ready, so a process can lose the
+   * container under it (a 404, or a 409 "marked for removal"): it then goes around again, and (as the creator, this
+   * time) gets the container's own failure rather than the engine's words about a container it never made.
+   */
+  private async startReusable(
+    engine: Engine,
+    normalized: NormalizedOptions,
+    body: Record<string, unknown>,
+    options: StartOptions,
+    timeoutMs: number,
+    started: number,
+  ): Promise<ContainerHandleState> {
+    const hash = await reuseHash(normalized, body);
+    const labels = { [LABELS.reuseHash]: hash, [LABELS.keep]: "true" };
+    const name = (normalized.name ??= `throwaway-reuse-${hash.slice(0, 16)}`);
+    const deadline = started + timeoutMs;
+    let candidate = await findReusable(engine, hash);
+    for (let attempt = 1; ; attempt++) {
+      let conflict: ContainerStartError | undefined;
+      if (!candidate) {
+        let id: string | undefined;
+        try {
+          ({ id } = await this.create(engine, normalized, body, options, labels));
+        } catch (error) {
+          if (!(error instanceof ContainerStartError) || engineStatus(error.cause) !== 409) throw error;
+          conflict = error; // another process holds the name: its container, once started
+        }
+        if (id) {
+          await this.startCreated(engine, normalized, id);
+          return this.attach(engine, id, normalized, timeoutMs, true, started, true);
+        }
+        candidate = { id: name, state: "unknown" };
+      }
+      const settled = ["running", "exited"].includes(candidate.state)
+        ? ({ kind: "ready", id: candidate.id } as const)
+        : await awaitStartedElsewhere(engine, candidate.id, hash, deadline);
+      candidate = undefined;
+      // The name is taken by a container that is not this configuration's (a fixed name): the engine's refusal stands.
+      if (settled.kind === "foreign") {
+        throw conflict ?? new ContainerStartError(`The name ${name} is taken by another container`, { containerName: name });
+      }
+      if (settled.kind === "ready") {
+        debug(`container ${settled.id.slice(0, 12)}`, `reusing for hash ${hash.slice(0, 12)}`);
+        try {
+          return await this.attach(engine, settled.id, normalized, timeoutMs, true, started);
+        } catch (error) {
+          if (attempt >= REUSE_ATTEMPTS || !(await vanished(engine, settled.id))) throw error;
+        }
+      } else if (attempt >= REUSE_ATTEMPTS) {
+        throw new ContainerStartError(
+          `The reusable container ${name} was removed by the processes that created it, ${attempt} times in a row: start it alone to see why it fails`,
+          { image: normalized.image.toString(), containerName: name },
+        );
+      }
+      debug(`container ${name}`, "the reusable container went away under this start (its creator removed it): trying again");
+    }
   }
 
   /** Inspects a started container, picks the wait strategy, waits; removes the container when that fails. */
@@ -496,18 +540,6 @@ export class GenericContainer {
     await tee?.opened;
     debug(`container ${id.slice(0, 12)}`, `${image} started and ready in ${Date.now() - started} ms`);
     return state;
-  }
-
-  /** A running (or stopped) container created with the same reuse hash, if any. Polls up to `waitMs`. */
-  private async findReusable(engine: Engine, hash: string, waitMs = 0): Promise<string | undefined> {
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const found = await engine.listContainers({ label: [`${LABELS.reuseHash}=${hash}`] });
-      const usable = found.find((c) => c.State === "running") ?? found.find((c) => c.State === "exited" || c.State === "created");
-      if (usable) return usable.Id;
-      if (Date.now() >= deadline) return undefined;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
   }
 }
 
