@@ -22,13 +22,21 @@ export class LogTee {
       () => {},
       () => {},
     );
-    void this.pump(consumer).catch(onStop);
+    void this.pump(consumer, onStop).catch(onStop);
   }
 
-  private async pump(consumer: (line: LogLine) => void): Promise<void> {
+  private async pump(consumer: (line: LogLine) => void, onStop: (error: unknown) => void): Promise<void> {
+    let consume: ((line: LogLine) => void) | undefined = consumer;
     try {
       for await (const line of await this.source) {
-        consumer(line);
+        try {
+          consume?.(line);
+        } catch (error) {
+          // A consumer that throws is done (as it was with a stream of its own); the start's wait reads on.
+          consume = undefined;
+          onStop(error);
+        }
+        if (!consume && !this.replay) return;
         if (this.replay) {
           this.kept.push(line);
           this.wake();

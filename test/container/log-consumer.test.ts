@@ -41,3 +41,18 @@ it("a consumer and a log wait share one log stream (no extra Engine API call)", 
   await consumed.stop();
   expect(withConsumer).toBe(withoutConsumer);
 });
+
+it("a consumer that throws stops receiving lines, and the start's log wait still sees its line", async () => {
+  let calls = 0;
+  await using c = await new GenericContainer("busybox:latest")
+    .withCommand(["sh", "-c", "echo first; sleep 0.5; echo ready; sleep 60"])
+    .withNetworkMode("none")
+    .withLogConsumer(() => {
+      calls++;
+      throw new Error("consumer bug");
+    })
+    .withWaitStrategy(Wait.forLogMessage("ready"))
+    .start();
+  expect(calls).toBe(1);
+  expect(c.getId()).toBeTruthy();
+});
