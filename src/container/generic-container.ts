@@ -15,8 +15,8 @@ import { trackResource, untrackResource } from "../reaper/tracker.js";
 import { HealthCheckWaitStrategy } from "../wait/health-check.js";
 import { ListeningPortsWaitStrategy } from "../wait/listening-ports.js";
 import type { WaitStrategy } from "../wait/strategy.js";
-import type { CopyItem } from "./copy.js";
-import { tarCopyItems } from "./copy.js";
+import { type CopyItem, hashCopyItems, putCopyItems } from "./copy.js";
+import { LogTee } from "./log-tee.js";
 import {
   type BindMount,
   createBody,
@@ -31,10 +31,25 @@ import {
   type Resources,
 } from "./options.js";
 import { unboundPorts } from "./ports.js";
+import { awaitStartedElsewhere, findReusable, REUSE_ATTEMPTS, vanished } from "./reuse.js";
 import { type ContainerHandleState, StartedContainer } from "./started-container.js";
 
 /** The default startup timeout: 60 s, multiplied by `THROWAWAY_STARTUP_TIMEOUT_SCALE`. */
 export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
+
+/** Image ids that containers built from a Dockerfile are created from; see {@link runImageById}. */
+const pinnedImageIds = new WeakMap<GenericContainer, string>();
+
+/**
+ * Makes `container` create its containers from image `id` (`sha256:...`), while messages and `getImage()` keep
+ * naming the image by its reference. For built images: a tag is shared state another process may move or delete
+ * (two workers building the same Dockerfile, one of them tearing down), an id is not. Such a container is never
+ * pulled (an id cannot be) and skips image substitution.
+ */
+export function runImageById<T extends GenericContainer>(container: T, id: string): T {
+  pinnedImageIds.set(container, id);
+  return container;
+}
 
 export interface StartOptions {
   /** Receives pull progress when the image has to be pulled. */
@@ -154,13 +169,22 @@ export class GenericContainer {
     return this;
   }
 
-  /** Host files copied in before start. `mode` (e.g. `0o755`) defaults to the file's own. */
+  /**
+   * Host files copied in before start. `mode` (e.g. `0o755`) defaults to the file's own. A symlinked `source` is
+   * followed (its content is copied, as `docker cp -L` does). A source that cannot be copied is an
+   * {@link InvalidOptionError} naming its path.
+   */
   withCopyFilesToContainer(files: { source: string; target: string; mode?: number }[]): this {
     this.raw.copies.push(...files.map((f) => ({ kind: "file" as const, ...f })));
     return this;
   }
 
-  /** Host directories copied in (recursively, modes and symlinks kept) before start. */
+  /**
+   * Host directories copied in (recursively, modes and symlinks kept) before start. A symlinked `source` is followed;
+   * links inside it stay links. `mode` (default: each entry's own) applies to everything copied: files get it as
+   * given, folders get it plus the search bit wherever it grants read (`0o640`: files `640`, folders `750`), so they
+   * stay traversable. A FIFO, socket or device inside is an {@link InvalidOptionError} naming its path.
+   */
   withCopyDirectoriesToContainer(dirs: { source: string; target: string; mode?: number }[]): this {
     this.raw.copies.push(...dirs.map((d) => ({ kind: "directory" as const, ...d })));
     return this;
@@ -239,7 +263,10 @@ export class GenericContainer {
     return this;
   }
 
-  /** Receives every log line from start on (stdout and stderr), e.g. to print them. */
+  /**
+   * Receives every log line from start on (stdout and stderr), e.g. to print them. With a log wait, the consumer has
+   * every line up to the one that made the container ready by the time `start()` resolves (they share one stream).
+   */
   withLogConsumer(consumer: (line: LogLine) => void): this {
     this.logConsumer = consumer;
     return this;
@@ -278,9 +305,10 @@ export class GenericContainer {
    */
   async run(options: StartOptions = {}): Promise<OneShotResult> {
     await this.beforeStart();
-    const normalized = resolveImage(normalizeContainerOptions(this.raw));
+    const normalized = resolveImage(normalizeContainerOptions(this.raw), pinnedImageIds.has(this));
     const engine = await getEngine();
-    const { id, image } = await this.create(engine, normalized, options, {});
+    const body = createBody(normalized, this.imageToRun(normalized), engine.publishHostIp, {});
+    const { id, image } = await this.create(engine, normalized, body, options, {});
     try {
       await engine.startContainer(id);
       const exitCode = await engine.waitContainer(id);
@@ -301,15 +329,21 @@ export class GenericContainer {
     }
   }
 
-  /** Creates the container (pulling the image when missing), copies files in; returns its id. */
+  /**
+   * Creates the container (pulling the image when missing), copies files in; returns its id. `baseBody` is the
+   * create body as built (and edited by `withCreateOptions`) once per start; session and `extraLabels` are added
+   * here, after the user's edits, so no edit can drop the labels the reaper relies on.
+   */
   private async create(
     engine: Engine,
     normalized: NormalizedOptions,
+    baseBody: Record<string, unknown>,
     options: StartOptions,
     extraLabels: Record<string, string>,
   ): Promise<{ id: string; image: string }> {
     const imageName = normalized.image;
     const image = imageName.toString();
+    const pinnedId = pinnedImageIds.get(this);
     const pull = () =>
       pullImage(engine, imageName, {
         timeoutMs: env.pullTimeoutMs(),
@@ -317,9 +351,9 @@ export class GenericContainer {
         ...(options.auth ? { auth: options.auth } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
-    if (normalized.pullPolicy === "always") await pull();
-    const labels = { ...sessionLabels(), ...extraLabels };
-    const body = createBody(normalized, image, engine.publishHostIp, labels);
+    if (normalized.pullPolicy === "always" && !pinnedId) await pull();
+    const userLabels = (baseBody.Labels ?? {}) as Record<string, string>;
+    const body = { ...baseBody, Labels: { ...userLabels, ...sessionLabels(), ...extraLabels } };
     const query = {
       ...(normalized.name ? { name: normalized.name } : {}),
       ...(normalized.platform ? { platform: normalized.platform } : {}),
@@ -329,7 +363,7 @@ export class GenericContainer {
       // Create first and pull only when the engine says the image is missing: one call saved on every warm start.
       id = await engine.createContainer(body, query);
     } catch (error) {
-      if (engineStatus(error) !== 404 || !/no such image|not found/i.test(engineMessage(error))) {
+      if (pinnedId || engineStatus(error) !== 404 || !/no such image|not found/i.test(engineMessage(error))) {
         throw engine.startError(`Creating a container from ${image} failed`, error, {
           image,
           ...(normalized.name ? { containerName: normalized.name } : {}),
@@ -348,12 +382,18 @@ export class GenericContainer {
       for (const network of normalized.networks.slice(1)) {
         await engine.connectNetwork(network.getName(), id, normalized.networkAliases);
       }
-      if (normalized.copies.length > 0) await engine.putArchive(id, "/", tarCopyItems(normalized.copies));
+      if (normalized.copies.length > 0) await putCopyItems(engine, id, normalized.copies, "builder");
     } catch (error) {
       await this.discard(engine, id);
+      if (error instanceof InvalidOptionError) throw error; // a source that cannot be copied: the user's to fix
       throw engine.startError(`Preparing the container from ${image} failed`, error, { image, containerId: id });
     }
     return { id, image };
+  }
+
+  /** What the create body names: the built image's id when pinned, else the (substituted) reference. */
+  private imageToRun(normalized: NormalizedOptions): string {
+    return pinnedImageIds.get(this) ?? normalized.image.toString();
   }
 
   private async discard(engine: Engine, id: string): Promise<void> {
@@ -364,46 +404,91 @@ export class GenericContainer {
   /** The whole start: normalise, create (or reuse), start, wait. Modules call this and wrap the handle. */
   protected async startContainer(options: StartOptions = {}): Promise<ContainerHandleState> {
     await this.beforeStart();
-    const normalized = resolveImage(normalizeContainerOptions(this.raw));
+    const normalized = resolveImage(normalizeContainerOptions(this.raw), pinnedImageIds.has(this));
     const timeoutMs = scaleDuration(normalized.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, env.startupTimeoutScale());
     const engine = await getEngine();
     // The reaper starts beside the container, not before it: it is off the critical path.
     prepareSession(engine);
     const started = Date.now();
 
-    let reuseLabels: Record<string, string> = {};
-    if (normalized.reuse) {
-      const hash = reuseHash(normalized, engine);
-      const existing = await this.findReusable(engine, hash);
-      if (existing) {
-        debug(`container ${existing.slice(0, 12)}`, `reusing for hash ${hash.slice(0, 12)}`);
-        return this.attach(engine, existing, normalized, timeoutMs, true, started);
-      }
-      reuseLabels = { [LABELS.reuseHash]: hash, [LABELS.keep]: "true" };
-      normalized.name ??= `throwaway-reuse-${hash.slice(0, 16)}`;
-    }
+    // Built once: `withCreateOptions` callbacks are user code, run once per start (the hash and the create share it).
+    const body = createBody(normalized, this.imageToRun(normalized), engine.publishHostIp, {});
+    if (normalized.reuse) return this.startReusable(engine, normalized, body, options, timeoutMs, started);
+    const { id } = await this.create(engine, normalized, body, options, {});
+    await this.startCreated(engine, normalized, id);
+    return this.attach(engine, id, normalized, timeoutMs, false, started, true);
+  }
 
-    let id: string;
-    try {
-      ({ id } = await this.create(engine, normalized, options, reuseLabels));
-    } catch (error) {
-      // Another process won the race to create the reusable container: use theirs.
-      if (normalized.reuse && error instanceof ContainerStartError && /conflict|already in use/i.test(error.message)) {
-        const existing = await this.findReusable(engine, reuseLabels[LABELS.reuseHash]!, 10_000);
-        if (existing) return this.attach(engine, existing, normalized, timeoutMs, true, started);
-      }
-      throw error;
-    }
+  /** Starts a container this call created; removes it when the engine refuses. */
+  private async startCreated(engine: Engine, normalized: NormalizedOptions, id: string): Promise<void> {
     try {
       await engine.startContainer(id);
     } catch (error) {
       await this.discard(engine, id);
-      throw engine.startError(`Starting ${describeContainer({ containerId: id, image: normalized.image.toString() })} failed`, error, {
-        image: normalized.image.toString(),
-        containerId: id,
-      });
+      const image = normalized.image.toString();
+      throw engine.startError(`Starting ${describeContainer({ containerId: id, image })} failed`, error, { image, containerId: id });
     }
-    return this.attach(engine, id, normalized, timeoutMs, normalized.reuse, started, true);
+  }
+
+  /**
+   * Uses the container of this configuration's reuse hash, or creates it. Several processes may race for it: the
+   * engine's unique names pick one creator (the others' create is refused with 409); the others use its container
+   * once its creator has started it. The creator removes it when it never becomes ready, so a process can lose the
+   * container under it (a 404, or a 409 "marked for removal"): it then goes around again, and (as the creator, this
+   * time) gets the container's own failure rather than the engine's words about a container it never made.
+   */
+  private async startReusable(
+    engine: Engine,
+    normalized: NormalizedOptions,
+    body: Record<string, unknown>,
+    options: StartOptions,
+    timeoutMs: number,
+    started: number,
+  ): Promise<ContainerHandleState> {
+    const hash = await reuseHash(normalized, body);
+    const labels = { [LABELS.reuseHash]: hash, [LABELS.keep]: "true" };
+    const name = (normalized.name ??= `throwaway-reuse-${hash.slice(0, 16)}`);
+    const deadline = started + timeoutMs;
+    let candidate = await findReusable(engine, hash);
+    for (let attempt = 1; ; attempt++) {
+      let conflict: ContainerStartError | undefined;
+      if (!candidate) {
+        let id: string | undefined;
+        try {
+          ({ id } = await this.create(engine, normalized, body, options, labels));
+        } catch (error) {
+          if (!(error instanceof ContainerStartError) || engineStatus(error.cause) !== 409) throw error;
+          conflict = error; // another process holds the name: its container, once started
+        }
+        if (id) {
+          await this.startCreated(engine, normalized, id);
+          return this.attach(engine, id, normalized, timeoutMs, true, started, true);
+        }
+        candidate = { id: name, state: "unknown" };
+      }
+      const settled = ["running", "exited"].includes(candidate.state)
+        ? ({ kind: "ready", id: candidate.id } as const)
+        : await awaitStartedElsewhere(engine, candidate.id, hash, deadline);
+      candidate = undefined;
+      // The name is taken by a container that is not this configuration's (a fixed name): the engine's refusal stands.
+      if (settled.kind === "foreign") {
+        throw conflict ?? new ContainerStartError(`The name ${name} is taken by another container`, { containerName: name });
+      }
+      if (settled.kind === "ready") {
+        debug(`container ${settled.id.slice(0, 12)}`, `reusing for hash ${hash.slice(0, 12)}`);
+        try {
+          return await this.attach(engine, settled.id, normalized, timeoutMs, true, started);
+        } catch (error) {
+          if (attempt >= REUSE_ATTEMPTS || !(await vanished(engine, settled.id))) throw error;
+        }
+      } else if (attempt >= REUSE_ATTEMPTS) {
+        throw new ContainerStartError(
+          `The reusable container ${name} was removed by the processes that created it, ${attempt} times in a row: start it alone to see why it fails`,
+          { image: normalized.image.toString(), containerName: name },
+        );
+      }
+      debug(`container ${name}`, "the reusable container went away under this start (its creator removed it): trying again");
+    }
   }
 
   /** Inspects a started container, picks the wait strategy, waits; removes the container when that fails. */
@@ -436,10 +521,10 @@ export class GenericContainer {
       reused,
       declaredPorts,
     };
-    if (this.logConsumer) followLogs(engine, id, inspect.Config.Tty, this.logConsumer);
+    const tee = this.logConsumer ? followLogs(engine, id, inspect.Config.Tty, this.logConsumer) : undefined;
     const handle = new StartedContainer(state);
     try {
-      await handle.waitUntilReady();
+      await handle.waitUntilReady(0, tee ? (signal) => tee.lines(signal) : undefined).finally(() => tee?.endReplay());
     } catch (error) {
       // Someone else's reusable container is theirs to keep; one this call created (reusable or not) never became
       // usable, and a reusable one is never reaped (it is kept), so it must go now.
@@ -451,20 +536,11 @@ export class GenericContainer {
       if (!keep) await this.discard(engine, id);
       throw withNote(error, note);
     }
+    // With a wait that reads no logs, the consumer may still be behind; its stream is at least open, so what the
+    // container printed reaches it even when the caller stops the container right away.
+    await tee?.opened;
     debug(`container ${id.slice(0, 12)}`, `${image} started and ready in ${Date.now() - started} ms`);
     return state;
-  }
-
-  /** A running (or stopped) container created with the same reuse hash, if any. Polls up to `waitMs`. */
-  private async findReusable(engine: Engine, hash: string, waitMs = 0): Promise<string | undefined> {
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const found = await engine.listContainers({ label: [`${LABELS.reuseHash}=${hash}`] });
-      const usable = found.find((c) => c.State === "running") ?? found.find((c) => c.State === "exited" || c.State === "created");
-      if (usable) return usable.Id;
-      if (Date.now() >= deadline) return undefined;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
   }
 }
 
@@ -493,8 +569,8 @@ async function awaitPortBindings(
  * Substitution runs once per start: substitutors are user code (a mirror lookup, a log line), and the name the
  * reuse hash, the create and the handle see must be one and the same.
  */
-function resolveImage(options: NormalizedOptions): NormalizedOptions {
-  options.image = substituteImage(options.image);
+function resolveImage(options: NormalizedOptions, pinned = false): NormalizedOptions {
+  if (!pinned) options.image = substituteImage(options.image);
   return options;
 }
 
@@ -505,27 +581,22 @@ function defaultWaitStrategy(options: NormalizedOptions, healthTest: string[] | 
   return hasHealthCheck ? new HealthCheckWaitStrategy() : new ListeningPortsWaitStrategy();
 }
 
-/** sha256 over everything that makes two containers interchangeable, copied content included. */
-function reuseHash(options: NormalizedOptions, engine: Engine): string {
+/**
+ * sha256 over everything that makes two containers interchangeable: the create body (without session labels), the
+ * name, and what is copied in, by content (an edited file must not bring back the container with the old one).
+ */
+async function reuseHash(options: NormalizedOptions, body: Record<string, unknown>): Promise<string> {
   const hash = createHash("sha256");
-  const body = createBody(options, options.image.toString(), engine.publishHostIp, {});
   hash.update(JSON.stringify(body));
   hash.update(JSON.stringify(options.name ?? ""));
-  for (const copy of options.copies) {
-    hash.update(JSON.stringify({ kind: copy.kind, target: copy.target, mode: copy.mode }));
-    if (copy.kind === "content") hash.update(copy.content);
-    else hash.update(copy.source);
-  }
+  await hashCopyItems(options.copies, hash);
   return hash.digest("hex");
 }
 
-function followLogs(engine: Engine, id: string, tty: boolean, consumer: (line: LogLine) => void): void {
-  engine
-    .logLines(id, { follow: true, tty })
-    .then(async (lines) => {
-      for await (const line of lines) consumer(line);
-    })
-    .catch((error: unknown) => debug(`container ${id.slice(0, 12)}`, `log consumer stopped: ${engineMessage(error)}`));
+function followLogs(engine: Engine, id: string, tty: boolean, consumer: (line: LogLine) => void): LogTee {
+  return new LogTee(engine.logLines(id, { follow: true, tty }), consumer, (error: unknown) =>
+    debug(`container ${id.slice(0, 12)}`, `log consumer stopped: ${engineMessage(error)}`),
+  );
 }
 
 /** Adds the removed/kept note to a start failure's full message (the short message stays one line). */

@@ -2,13 +2,14 @@ import { readFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { channels, debug } from "../debug.js";
 import type { LogLine } from "../engine/demux.js";
-import { type Engine, type ExecOptions, type ExecResult, engineMessage } from "../engine/engine.js";
+import type { Engine, ExecOptions, ExecResult } from "../engine/engine.js";
 import type { ContainerInspect } from "../engine/types.js";
 import { describeContainer, type ErrorContext, InvalidOptionError } from "../errors.js";
 import { untrackResource } from "../reaper/tracker.js";
 import { type ExitInfo, runWait } from "../wait/run.js";
 import type { WaitStrategy, WaitTarget } from "../wait/strategy.js";
-import { type CopyItem, tarCopyItems, untarToMap } from "./copy.js";
+import { type CopyItem, putCopyItems, untarToMap } from "./copy.js";
+import { logsSinceAfter } from "./log-cursor.js";
 import { mappedPorts, type PortMap } from "./ports.js";
 
 /** Everything a started container's handle needs; built by `GenericContainer.start()`. */
@@ -187,9 +188,13 @@ export class StartedContainer implements AsyncDisposable {
     );
   }
 
-  /** Copies files, directories or content into the running container (one tar, one call). */
+  /**
+   * Copies files, directories or content into the running container (one tar, one call). A symlinked source is
+   * followed; a source that cannot be copied (missing, a FIFO or socket inside a folder) is an
+   * {@link InvalidOptionError} naming its path.
+   */
   async copyToContainer(items: CopyItem[]): Promise<void> {
-    await this.state.engine.putArchive(this.state.id, "/", tarCopyItems(items));
+    await putCopyItems(this.state.engine, this.state.id, items, "copyToContainer");
   }
 
   /** A tar stream of `path` in the container (as `docker cp` makes it). */
@@ -207,20 +212,44 @@ export class StartedContainer implements AsyncDisposable {
 
   /**
    * Restarts the container, re-reads its port bindings (host ports may change) and waits for it again with the
-   * same strategy, looking only at what it prints after the restart.
+   * same strategy, looking only at what it prints after the restart. `timeout`: seconds to wait for a graceful stop
+   * (SIGTERM) before SIGKILL, default 0.
    */
   async restart(options: { timeout?: number } = {}): Promise<void> {
     const { engine, id } = this.state;
-    const restartedAt = Math.floor(Date.now() / 1000);
-    await engine.restartContainer(id, options.timeout ?? 0);
-    this.state.inspect = await engine.inspectContainer(id);
+    const { timeout = 0 } = validateStopOptions({ ...(options.timeout !== undefined ? { timeout: options.timeout } : {}) });
+    // Stop and start rather than the engine's restart: between the two, the old run's output is complete (the engine
+    // drains it before reporting the stop), so its last line's timestamp marks where the new run's output begins.
+    // A cursor from our clock would be wrong by the engine's clock skew, and whole seconds let old lines through.
+    let since: number | string;
+    try {
+      await engine.stopContainer(id, timeout);
+      since = await this.logCursor();
+      await engine.startContainer(id);
+      this.state.inspect = await engine.inspectContainer(id);
+    } catch (error) {
+      throw engine.requestError(`Restarting ${describeContainer(this.errorContext)} failed`, error, this.errorContext);
+    }
     this.ports = mappedPorts(this.state.inspect, this.state.declaredPorts);
     this.procView = undefined;
-    await this.waitUntilReady(restartedAt);
+    await this.waitUntilReady(since);
   }
 
-  /** Runs the wait strategy against this container; `GenericContainer.start()` and `restart()` use it. */
-  async waitUntilReady(logsSince = 0): Promise<void> {
+  /** The `since` that skips every log line printed so far: just past the last line's engine timestamp. */
+  private async logCursor(): Promise<number | string> {
+    let last: string | undefined;
+    const lines = await this.state.engine.logLines(this.state.id, { tail: 1, timestamps: true, tty: this.state.inspect.Config.Tty });
+    for await (const { line } of lines) last = line;
+    if (last === undefined) return 0; // nothing printed yet: every line is new
+    return logsSinceAfter(last) ?? Math.floor(Date.now() / 1000);
+  }
+
+  /**
+   * Runs the wait strategy against this container; `GenericContainer.start()` and `restart()` use it. `logsSince`:
+   * where log waits start reading (Unix seconds, or the engine's `seconds.nanoseconds`); `logLines`: a log source
+   * to use instead of a stream of the wait's own (start shares the log consumer's).
+   */
+  async waitUntilReady(logsSince: number | string = 0, logLines?: (signal: AbortSignal) => Promise<AsyncIterable<LogLine>>): Promise<void> {
     const { engine, id, waitStrategy } = this.state;
     const exitWatch = new AbortController();
     const exited: Promise<ExitInfo> = engine.waitContainer(id, exitWatch.signal).then(async (exitCode) => {
@@ -231,7 +260,7 @@ export class StartedContainer implements AsyncDisposable {
     try {
       await runWait({
         strategy: waitStrategy,
-        target: this.waitTarget(logsSince),
+        target: this.waitTarget(logsSince, logLines),
         timeoutMs: waitStrategy.startupTimeoutMs ?? this.state.startupTimeoutMs,
         exited,
         context: this.errorContext,
@@ -245,7 +274,7 @@ export class StartedContainer implements AsyncDisposable {
   }
 
   /** This container as the narrow target wait strategies see. */
-  waitTarget(logsSince = 0): WaitTarget {
+  waitTarget(logsSince: number | string = 0, logLines?: (signal: AbortSignal) => Promise<AsyncIterable<LogLine>>): WaitTarget {
     const { engine, id } = this.state;
     return {
       id,
@@ -257,9 +286,10 @@ export class StartedContainer implements AsyncDisposable {
         }),
       mappedPort: (port, protocol = "tcp") => this.getMappedPort(port, protocol),
       logLines: (signal) =>
-        engine.logLines(id, { follow: true, since: logsSince, tty: this.state.inspect.Config.Tty, signal }) as Promise<
+        logLines?.(signal) ??
+        (engine.logLines(id, { follow: true, since: logsSince, tty: this.state.inspect.Config.Tty, signal }) as Promise<
           AsyncIterable<LogLine>
-        >,
+        >),
       exec: (cmd, signal) => engine.exec(id, cmd, { signal }),
       inspect: (signal) => engine.inspectContainer(id, signal),
       listeningPorts: () => this.listeningPortsFromHost(),
@@ -294,10 +324,18 @@ export class StartedContainer implements AsyncDisposable {
 
   /**
    * Stops the container and (by default) removes it. Idempotent: later calls return the first call's result.
-   * Reused containers are left running unless `remove: true` is passed explicitly.
+   * Reused containers are left running unless `remove: true` is passed explicitly. Bad options reject this call only:
+   * they are checked before the first call's result is kept, so a later `stop()` (or `await using`) still works.
    */
   stop(options: StopOptions = {}): Promise<StoppedContainer> {
-    this.stopping ??= this.doStop(options);
+    if (this.stopping) return this.stopping;
+    let checked: StopOptions;
+    try {
+      checked = validateStopOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.stopping = this.doStop(checked);
     return this.stopping;
   }
 
@@ -310,8 +348,6 @@ export class StartedContainer implements AsyncDisposable {
     }
     const remove = options.remove ?? true;
     const timeout = options.timeout ?? 0;
-    if (!Number.isFinite(timeout) || timeout < 0)
-      throw new InvalidOptionError("stop({ timeout })", "a non-negative number of seconds", timeout);
     try {
       if (timeout > 0 || !remove) await engine.stopContainer(id, timeout);
       if (remove) {
@@ -321,11 +357,8 @@ export class StartedContainer implements AsyncDisposable {
       }
     } catch (error) {
       this.stopping = undefined; // let a later call try again
-      throw engine.requestError(
-        `Stopping ${describeContainer(this.errorContext)} failed: ${engineMessage(error)}`,
-        error,
-        this.errorContext,
-      );
+      // requestError appends the engine's text itself.
+      throw engine.requestError(`Stopping ${describeContainer(this.errorContext)} failed`, error, this.errorContext);
     }
     debug(`container ${id.slice(0, 12)}`, `${remove ? "removed" : "stopped"} in ${Date.now() - started} ms`);
     channels.containerStopped.publish({ id, removed: remove });
@@ -335,6 +368,20 @@ export class StartedContainer implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+/** Checks {@link StopOptions} before anything is sent (the engine takes whole seconds: a fraction rounds up). */
+function validateStopOptions(options: StopOptions): StopOptions {
+  if (typeof options !== "object" || options === null) throw new InvalidOptionError("stop(options)", "an object", options);
+  const { timeout, remove, removeVolumes } = options;
+  if (timeout !== undefined && (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout < 0)) {
+    throw new InvalidOptionError("stop({ timeout })", "a non-negative number of seconds", timeout);
+  }
+  if (remove !== undefined && typeof remove !== "boolean") throw new InvalidOptionError("stop({ remove })", "a boolean", remove);
+  if (removeVolumes !== undefined && typeof removeVolumes !== "boolean") {
+    throw new InvalidOptionError("stop({ removeVolumes })", "a boolean", removeVolumes);
+  }
+  return { ...options, ...(timeout !== undefined ? { timeout: Math.ceil(timeout) } : {}) };
 }
 
 /** A container after `stop()`: its id, and its files when it was stopped but not removed. */

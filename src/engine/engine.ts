@@ -263,7 +263,8 @@ export class Engine {
   /** The container's logs as lines, demultiplexed; follows new output until the container stops when `follow`. */
   async logLines(
     id: string,
-    options: { follow?: boolean; since?: number; tail?: number; tty?: boolean; signal?: AbortSignal; timestamps?: boolean } = {},
+    // `since`: Unix seconds, or `"seconds.nanoseconds"` for a cursor finer than a number can hold.
+    options: { follow?: boolean; since?: number | string; tail?: number; tty?: boolean; signal?: AbortSignal; timestamps?: boolean } = {},
   ): Promise<AsyncGenerator<LogLine>> {
     const stream = await this.dial<Readable>("GET", `/containers/${id}/logs`, {
       query: {
@@ -287,11 +288,16 @@ export class Engine {
 
   /**
    * Engine events as they happen, filtered by the engine (e.g. `{ container: [id], event: ["health_status"] }`): one
-   * long-lived call instead of polling. The stream ends when `signal` aborts.
+   * long-lived call instead of polling. The stream ends when `signal` aborts. `since` (Unix seconds) first replays
+   * the engine's recent events from then on.
    */
-  async events(filters: Record<string, string[]>, signal?: AbortSignal): Promise<AsyncGenerator<EngineEvent>> {
+  async events(
+    filters: Record<string, string[]>,
+    signal?: AbortSignal,
+    options: { since?: number } = {},
+  ): Promise<AsyncGenerator<EngineEvent>> {
     const stream = await this.dial<Readable>("GET", "/events", {
-      query: { filters: JSON.stringify(filters) },
+      query: { filters: JSON.stringify(filters), ...(options.since !== undefined ? { since: options.since } : {}) },
       isStream: true,
       ...(signal ? { signal } : {}),
     });

@@ -318,14 +318,16 @@ export class DockerfileBuilder {
       await engine.tagImage(result.id, normalized.tag.name, normalized.tag.tag ?? "latest");
       result = { ...result, name: normalized.tag.toString() };
     }
-    const { GenericContainer } = await import("../container/generic-container.js");
+    const { GenericContainer, runImageById } = await import("../container/generic-container.js");
+    const id = result.id;
     return new BuiltImage(engine, {
-      id: result.id,
+      id,
       name: result.name,
       digest,
       cached: result.cached,
       kept: normalized.keep,
-      makeContainer: (name) => new GenericContainer(name),
+      // By id: the name may be moved or deleted by another process building or tearing down the same image.
+      makeContainer: (name) => runImageById(new GenericContainer(name), id),
     });
   }
 
