@@ -200,6 +200,28 @@ export class EngineRequestError extends ThrowawayError {
 }
 
 /**
+ * The engine went away while a call was in flight or could not be reached at all: the connection was refused or
+ * reset, its socket is gone, or the ssh process carrying it ended. One class for all of these, so callers can tell
+ * "the engine is gone" from "the engine said no" ({@link EngineHttpError}).
+ */
+export class EngineConnectionError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_ENGINE_CONNECTION";
+  readonly code = EngineConnectionError.CODE;
+  /** The engine's URL, e.g. `unix:///var/run/docker.sock`. */
+  readonly endpoint: string;
+  /** The call that was cut off, e.g. `POST /containers/3f2a9c1b7d10/wait`. */
+  readonly call: string;
+  /** What the connection reported, e.g. `ECONNRESET`, `ECONNREFUSED`, `ENOENT`, `ssh exited with code 255`. */
+  readonly reason: string;
+  constructor(options: ThrowawayErrorOptions & { endpoint: string; call: string; reason: string }) {
+    super(`The engine at ${options.endpoint} went away (${options.reason}) during ${options.call}`, options);
+    this.endpoint = options.endpoint;
+    this.call = options.call;
+    this.reason = options.reason;
+  }
+}
+
+/**
  * The reaper (the watchdog process that removes a session's resources when its processes die) could not be set up.
  * The fix is in the message; `THROWAWAY_REAPER=off` runs without it (a start-up sweep then removes dead sessions).
  */
@@ -249,6 +271,7 @@ for (const cls of [
   WaitTimeoutError,
   ContainerNotReadyError,
   EngineRequestError,
+  EngineConnectionError,
   ReaperError,
   FixtureFileError,
   FixtureStartError,

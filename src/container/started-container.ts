@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { channels, debug } from "../debug.js";
 import type { LogLine } from "../engine/demux.js";
+import { endpointUrl } from "../engine/discovery.js";
 import { type Engine, type ExecOptions, type ExecResult, engineMessage } from "../engine/engine.js";
 import type { ContainerInspect } from "../engine/types.js";
 import { describeContainer, type ErrorContext, InvalidOptionError } from "../errors.js";
@@ -237,6 +238,7 @@ export class StartedContainer implements AsyncDisposable {
         context: this.errorContext,
         tailLogs: () => engine.tailLogs(id, 50),
         afterFailure: "",
+        engine: { endpoint: endpointUrl(engine.endpoint), probe: (signal) => engine.pingNewConnection(signal) },
       });
     } finally {
       exitWatch.abort();
