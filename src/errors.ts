@@ -106,6 +106,12 @@ abstract class RegistryBoundError extends ThrowawayError {
 export class ImagePullError extends RegistryBoundError {
   static readonly CODE = "THROWAWAY_IMAGE_PULL";
   readonly code = ImagePullError.CODE;
+  /** Set when the pull ran out of time: the limit it had, in ms (`THROWAWAY_PULL_TIMEOUT`). */
+  readonly timeoutMs: number | undefined;
+  constructor(shortMessage: string, options: ThrowawayErrorOptions & { registry: string; timeoutMs?: number }) {
+    super(shortMessage, options);
+    this.timeoutMs = options.timeoutMs;
+  }
 }
 
 /** The registry refused the credentials (or asked for some and none were found). */

@@ -1,6 +1,6 @@
 // Faults injected into a real engine of the tests' own (see dedicated-engine.ts): a restart in the middle of a run,
-// an engine that vanishes for good, the OOM killer. Each must end in a typed error that says what happened, and
-// leave nothing behind.
+// an engine that vanishes for good, the OOM killer and a registry that hangs mid-pull. Each must end in a typed
+// error that says what happened, and leave nothing behind.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +11,7 @@ import {
   Engine,
   EngineConnectionError,
   GenericContainer,
+  ImagePullError,
   LABELS,
   setEngine,
   Wait,
@@ -19,6 +20,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { newSessionId, ROOT, requireBuild } from "../reaper/helpers.js";
 import { cannotRunDedicatedEngine, DedicatedEngine } from "./dedicated-engine.js";
+import { startStallingRegistry } from "./stalling-registry.js";
 
 const IMAGE = "busybox:latest";
 /** Exits at once on SIGTERM, so an engine shutting down does not wait out the stop timeout. */
@@ -147,6 +149,24 @@ describe.skipIf(skip)("engine faults, on a dedicated dockerd", () => {
     expect(exited.shortMessage).toMatch(/OOM-killed/);
     expect(exited.shortMessage).toMatch(/memory limit 16 MiB/);
     expect(engine.leftovers([IMAGE])).toEqual(NOTHING);
+  });
+
+  it("a registry that hangs mid-pull fails the start with a typed pull timeout and leaves nothing", async () => {
+    const registry = await startStallingRegistry();
+    vi.stubEnv("THROWAWAY_PULL_TIMEOUT", "3000");
+    try {
+      const error = await rejection(new GenericContainer(`${registry.host}/faults/stalled:1`).withCommand(SERVICE).start());
+      expect(error).toBeInstanceOf(ImagePullError);
+      const pull = error as ImagePullError;
+      expect(pull.timeoutMs).toBe(3000);
+      expect(pull.shortMessage).toMatch(/timed out after 3000 ms/);
+      // It hung where it was meant to: in the layer download, after the manifest.
+      expect(registry.stallsStarted()).toBeGreaterThan(0);
+      expect(engine.leftovers([IMAGE])).toEqual(NOTHING);
+    } finally {
+      vi.stubEnv("THROWAWAY_PULL_TIMEOUT", undefined as unknown as string);
+      await registry.close();
+    }
   });
 
   it("an engine that vanishes for good fails every pending wait with EngineConnectionError before its deadline", async () => {
