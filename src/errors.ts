@@ -133,10 +133,13 @@ export class ImageBuildError extends ThrowawayError {
   readonly step: string | undefined;
   /** The last lines the build printed. */
   readonly output: string;
-  constructor(shortMessage: string, options: ThrowawayErrorOptions & { step?: string; output: string }) {
+  /** True when the engine's disk filled up (`no space left on device`): free space or give the engine more. */
+  readonly diskFull: boolean;
+  constructor(shortMessage: string, options: ThrowawayErrorOptions & { step?: string; output: string; diskFull?: boolean }) {
     super(shortMessage, options);
     this.step = options.step;
     this.output = options.output;
+    this.diskFull = options.diskFull ?? false;
   }
 }
 

@@ -1,16 +1,18 @@
 // Faults injected into a real engine of the tests' own (see dedicated-engine.ts): a restart in the middle of a run,
-// an engine that vanishes for good, the OOM killer and a registry that hangs mid-pull. Each must end in a typed
-// error that says what happened, and leave nothing behind.
+// an engine that vanishes for good, the OOM killer, a full disk during a build and a registry that hangs mid-pull.
+// Each must end in a typed error that says what happened, and leave nothing behind.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import {
   ContainerExitedError,
+  DockerfileBuilder,
   Engine,
   EngineConnectionError,
   GenericContainer,
+  ImageBuildError,
   ImagePullError,
   LABELS,
   setEngine,
@@ -166,6 +168,25 @@ describe.skipIf(skip)("engine faults, on a dedicated dockerd", () => {
     } finally {
       vi.stubEnv("THROWAWAY_PULL_TIMEOUT", undefined as unknown as string);
       await registry.close();
+    }
+  });
+
+  it("a build that fills the engine's disk fails with ImageBuildError saying the disk is full", async () => {
+    const before = engine.usedKiB();
+    // The step fits, but committing it as a layer needs the same space again, which the 160 MiB root lacks; then a
+    // step whose own write runs out of space.
+    for (const step of ["RUN dd if=/dev/zero of=/fill bs=1M count=100", "RUN dd if=/dev/zero of=/fill bs=1M count=400"]) {
+      const context = mkdtempSync(join(tmpdir(), "tw-faults-build-"));
+      scratch.push(context);
+      writeFileSync(join(context, "Dockerfile"), `FROM ${IMAGE}\n${step}\n`);
+      const error = await rejection(new DockerfileBuilder(context).withBuildKit(false).buildImage());
+      expect(error, String(error)).toBeInstanceOf(ImageBuildError);
+      const build = error as ImageBuildError;
+      expect(build.diskFull, build.message).toBe(true);
+      expect(build.shortMessage).toMatch(/disk is full/);
+      expect(engine.leftovers([IMAGE])).toEqual(NOTHING);
+      // The failed step's container and half-written layer are gone: the space is free again.
+      expect(engine.usedKiB()).toBeLessThan(before + 4096);
     }
   });
 
