@@ -1,6 +1,8 @@
-// A Docker engine of the fault tests' own: its own dockerd (and the containerd it supervises), data root on a small
-// tmpfs, exec root, pid file, socket and daemon.json in a fresh temp dir, no bridge and no iptables, so stopping,
-// killing or filling it can never touch the machine's main engine or its network. Root only.
+// A Docker engine of the fault tests' own: its own dockerd (and the containerd it supervises) in its own network
+// namespace, data root on a small tmpfs, exec root, pid file, socket and daemon.json in a fresh temp dir, so
+// stopping, killing or filling it can never touch the machine's main engine. The network namespace matters: a
+// dockerd in the host's namespace deletes the host's docker0 when told `--bridge=none`, and would share its
+// iptables otherwise. Root only.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
@@ -11,8 +13,10 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmdirSync,
   rmSync,
+  statSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -24,7 +28,7 @@ import { join } from "node:path";
 export function cannotRunDedicatedEngine(): string | undefined {
   if (process.platform !== "linux") return "needs Linux";
   if (process.getuid?.() !== 0) return "needs root (it starts its own dockerd and mounts a tmpfs)";
-  for (const tool of ["dockerd", "docker", "mount"]) {
+  for (const tool of ["dockerd", "docker", "mount", "ip", "nsenter"]) {
     try {
       execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
     } catch {
@@ -48,6 +52,7 @@ export class DedicatedEngine {
   private readonly name: string;
   private readonly logFile: string;
   private daemon: ChildProcess | undefined;
+  private netnsCreated = false;
   private exited: Promise<void> | undefined;
 
   private constructor() {
@@ -64,6 +69,10 @@ export class DedicatedEngine {
   static async create(options: DedicatedEngineOptions): Promise<DedicatedEngine> {
     const engine = new DedicatedEngine();
     try {
+      execFileSync("ip", ["netns", "add", engine.name]);
+      engine.netnsCreated = true;
+      // Not `ip netns exec`: it remounts /sys, and dockerd then finds no cgroups.
+      engine.runInside("ip", ["link", "set", "lo", "up"]);
       mkdirSync(engine.dataRoot);
       mkdirSync(join(engine.dir, "exec"));
       execFileSync("mount", ["-t", "tmpfs", "-o", `size=${options.dataRootMiB}m,mode=0700`, engine.name, engine.dataRoot]);
@@ -75,6 +84,21 @@ export class DedicatedEngine {
       await engine.destroy().catch(() => {});
       throw error;
     }
+  }
+
+  /** The network namespace's path, for `nsenter --net=`. */
+  get netnsPath(): string {
+    return `/var/run/netns/${this.name}`;
+  }
+
+  /** Runs a command inside the engine's network namespace (where its 127.0.0.1 is). */
+  runInside(command: string, args: string[]): string {
+    return execFileSync("nsenter", [`--net=${this.netnsPath}`, command, ...args], { encoding: "utf8" });
+  }
+
+  /** Starts a long-running process inside the engine's network namespace. */
+  spawnInside(command: string, args: string[]): ChildProcess {
+    return spawn("nsenter", [`--net=${this.netnsPath}`, command, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   }
 
   get running(): boolean {
@@ -96,7 +120,7 @@ export class DedicatedEngine {
       join(this.dir, "dockerd.pid"),
       "-H",
       this.host,
-      "--bridge=none",
+      // Its iptables are the namespace's own; it needs none.
       "--iptables=false",
       "--ip-masq=false",
       "--userland-proxy=false",
@@ -108,7 +132,8 @@ export class DedicatedEngine {
       "--cgroup-parent",
       `/${this.name}`,
     ];
-    const daemon = spawn("dockerd", args, { detached: true, stdio: ["ignore", log, log] });
+    // nsenter execs dockerd in place: the pid (and the signals sent to it) are dockerd's.
+    const daemon = spawn("nsenter", [`--net=${this.netnsPath}`, "dockerd", ...args], { detached: true, stdio: ["ignore", log, log] });
     closeSync(log);
     this.daemon = daemon;
     this.exited = new Promise((resolve) => daemon.once("exit", () => resolve()));
@@ -201,17 +226,27 @@ export class DedicatedEngine {
       await this.stop();
     }
     this.killStragglers();
-    try {
-      execFileSync("umount", ["-R", this.dataRoot], { stdio: "ignore" });
-    } catch {
+    // The data root and what a crashed daemon left mounted below its folders (overlays, containers' netns files).
+    for (const mountPoint of mountsUnder(this.dir)) {
       try {
-        execFileSync("umount", ["-R", "-l", this.dataRoot], { stdio: "ignore" });
+        execFileSync("umount", [mountPoint], { stdio: "ignore" });
       } catch {
-        // Not mounted (creation failed early).
+        try {
+          execFileSync("umount", ["-l", mountPoint], { stdio: "ignore" });
+        } catch {
+          // Gone with its parent.
+        }
       }
     }
     rmSync(this.dir, { recursive: true, force: true });
     for (const controller of safeReaddir("/sys/fs/cgroup")) removeCgroup(join("/sys/fs/cgroup", controller, this.name));
+    if (this.netnsCreated) {
+      try {
+        execFileSync("ip", ["netns", "delete", this.name], { stdio: "ignore" });
+      } catch {
+        // Already gone.
+      }
+    }
   }
 
   /** SIGKILLs every process in this engine's cgroups (containers) and every one running from its folder. */
@@ -220,6 +255,7 @@ export class DedicatedEngine {
     for (const controller of safeReaddir("/sys/fs/cgroup")) {
       for (const pid of cgroupProcesses(join("/sys/fs/cgroup", controller, this.name))) pids.add(pid);
     }
+    if (this.netnsCreated) for (const pid of processesIn(this.netnsPath)) pids.add(pid);
     pids.delete(process.pid);
     for (const pid of pids) {
       try {
@@ -255,6 +291,35 @@ function processesUsing(dir: string): number[] {
     }
   }
   return pids;
+}
+
+/** Mount points at or below `dir`, deepest first (so each unmounts before what it sits on). */
+function mountsUnder(dir: string): string[] {
+  const mounts = readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[1]?.replace(/\\040/g, " "))
+    .filter((point): point is string => point !== undefined && (point === dir || point.startsWith(`${dir}/`)));
+  return [...new Set(mounts)].sort((a, b) => b.length - a.length);
+}
+
+/** Pids of processes in the network namespace at `path` (a fault test's registry, say). */
+function processesIn(path: string): number[] {
+  let inode: number;
+  try {
+    inode = statSync(path).ino;
+  } catch {
+    return [];
+  }
+  return safeReaddir("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return readlinkSync(`/proc/${entry}/ns/net`) === `net:[${inode}]`;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** Every pid in a cgroup and the cgroups below it. */

@@ -2,7 +2,7 @@
 // an engine that vanishes for good, the OOM killer, a full disk during a build and a registry that hangs mid-pull.
 // Each must end in a typed error that says what happened, and leave nothing behind.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -48,6 +48,10 @@ function announcing(inner: WaitStrategy, entered: () => void): WaitStrategy {
   };
 }
 
+function hostHasDocker0(): boolean {
+  return existsSync("/sys/class/net/docker0");
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -68,9 +72,11 @@ async function until(what: string, check: () => boolean): Promise<void> {
 
 describe.skipIf(skip)("engine faults, on a dedicated dockerd", () => {
   let engine: DedicatedEngine;
+  let hostBridgeBefore = false;
   const scratch: string[] = [];
 
   beforeAll(async () => {
+    hostBridgeBefore = hostHasDocker0();
     engine = await DedicatedEngine.create({ dataRootMiB: 160 });
     engine.loadFromMainEngine(IMAGE);
     // This worker's session watchdog serves the main engine; the fault cases clean up after themselves (and a
@@ -154,7 +160,7 @@ describe.skipIf(skip)("engine faults, on a dedicated dockerd", () => {
   });
 
   it("a registry that hangs mid-pull fails the start with a typed pull timeout and leaves nothing", async () => {
-    const registry = await startStallingRegistry();
+    const registry = await startStallingRegistry(engine);
     vi.stubEnv("THROWAWAY_PULL_TIMEOUT", "3000");
     try {
       const error = await rejection(new GenericContainer(`${registry.host}/faults/stalled:1`).withCommand(SERVICE).start());
@@ -214,5 +220,10 @@ describe.skipIf(skip)("engine faults, on a dedicated dockerd", () => {
     }
     // The bound is the wait's own deadline, not a speed claim: a wait that ignored the lost engine would run to it.
     expect(elapsedMs).toBeLessThan(timeoutMs);
+  });
+
+  it("leaves the host's network alone: the main engine's docker0 is still there", () => {
+    // A dockerd in the host's network namespace deletes docker0 when given --bridge=none; this one has its own.
+    expect(hostHasDocker0()).toBe(hostBridgeBefore);
   });
 });
