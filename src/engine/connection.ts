@@ -37,3 +37,20 @@ export function lossReason(error: unknown): string {
   }
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Why the engine accepts no new connection, or `undefined` when it does, answers with an error, or cannot tell
+ * within `timeoutMs` (a slow engine is not a gone one). `probe` is the engine's `pingNewConnection`.
+ */
+export async function engineGoneReason(probe: (signal: AbortSignal) => Promise<void>, timeoutMs: number): Promise<unknown> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    await Promise.race([
+      probe(signal),
+      new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true })),
+    ]);
+    return undefined;
+  } catch (error) {
+    return isConnectionLoss(error) ? error : undefined;
+  }
+}

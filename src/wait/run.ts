@@ -1,5 +1,5 @@
 import { debug } from "../debug.js";
-import { isConnectionLoss, lossReason } from "../engine/connection.js";
+import { engineGoneReason, isConnectionLoss, lossReason } from "../engine/connection.js";
 import type { ContainerInspect } from "../engine/types.js";
 import {
   ContainerExitedError,
@@ -232,14 +232,7 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
  */
 async function engineLoss(engine: RunWaitOptions["engine"], error: unknown): Promise<unknown> {
   if (error instanceof ConnectionLost) return error.reason;
-  if (!engine) return undefined;
-  const signal = AbortSignal.timeout(FACT_TIMEOUT_MS);
-  try {
-    await untilAborted(engine.probe(signal), signal);
-    return undefined;
-  } catch (probeError) {
-    return isConnectionLoss(probeError) ? probeError : undefined;
-  }
+  return engine ? engineGoneReason(engine.probe, FACT_TIMEOUT_MS) : undefined;
 }
 
 /** What an exit code alone suggests, for the one-line message. */

@@ -92,7 +92,7 @@ describe.skipIf(skip)("engine faults, on a dedicated dockerd", () => {
     await engine?.destroy();
   });
 
-  it("a restart fails the starts in flight with EngineConnectionError; the next start works; the watchdog reaps the rest", async () => {
+  it("a restart fails the starts and the exec in flight with EngineConnectionError; the next start works; the watchdog reaps the rest", async () => {
     requireBuild();
     const session = newSessionId();
     const tmp = mkdtempSync(join(tmpdir(), "tw-faults-run-"));
@@ -128,7 +128,7 @@ describe.skipIf(skip)("engine faults, on a dedicated dockerd", () => {
       expect(
         outcome.pending.map((p) => p.code),
         JSON.stringify(outcome.pending, null, 2),
-      ).toEqual([EngineConnectionError.CODE, EngineConnectionError.CODE]);
+      ).toEqual([EngineConnectionError.CODE, EngineConnectionError.CODE, EngineConnectionError.CODE]);
       for (const failed of outcome.pending) expect(failed.shortMessage).toMatch(/engine .*went away/);
       expect(outcome.after, JSON.stringify(outcome.after)).toMatchObject({ ok: true });
 
