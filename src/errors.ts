@@ -106,6 +106,12 @@ abstract class RegistryBoundError extends ThrowawayError {
 export class ImagePullError extends RegistryBoundError {
   static readonly CODE = "THROWAWAY_IMAGE_PULL";
   readonly code = ImagePullError.CODE;
+  /** Set when the pull ran out of time: the limit it had, in ms (`THROWAWAY_PULL_TIMEOUT`). */
+  readonly timeoutMs: number | undefined;
+  constructor(shortMessage: string, options: ThrowawayErrorOptions & { registry: string; timeoutMs?: number }) {
+    super(shortMessage, options);
+    this.timeoutMs = options.timeoutMs;
+  }
 }
 
 /** The registry refused the credentials (or asked for some and none were found). */
@@ -127,10 +133,13 @@ export class ImageBuildError extends ThrowawayError {
   readonly step: string | undefined;
   /** The last lines the build printed. */
   readonly output: string;
-  constructor(shortMessage: string, options: ThrowawayErrorOptions & { step?: string; output: string }) {
+  /** True when the engine's disk filled up (`no space left on device`): free space or give the engine more. */
+  readonly diskFull: boolean;
+  constructor(shortMessage: string, options: ThrowawayErrorOptions & { step?: string; output: string; diskFull?: boolean }) {
     super(shortMessage, options);
     this.step = options.step;
     this.output = options.output;
+    this.diskFull = options.diskFull ?? false;
   }
 }
 
@@ -200,6 +209,28 @@ export class EngineRequestError extends ThrowawayError {
 }
 
 /**
+ * The engine went away while a call was in flight or could not be reached at all: the connection was refused or
+ * reset, its socket is gone, or the ssh process carrying it ended. One class for all of these, so callers can tell
+ * "the engine is gone" from "the engine said no" ({@link EngineHttpError}).
+ */
+export class EngineConnectionError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_ENGINE_CONNECTION";
+  readonly code = EngineConnectionError.CODE;
+  /** The engine's URL, e.g. `unix:///var/run/docker.sock`. */
+  readonly endpoint: string;
+  /** The call that was cut off, e.g. `POST /containers/3f2a9c1b7d10/wait`. */
+  readonly call: string;
+  /** What the connection reported, e.g. `ECONNRESET`, `ECONNREFUSED`, `ENOENT`, `ssh exited with code 255`. */
+  readonly reason: string;
+  constructor(options: ThrowawayErrorOptions & { endpoint: string; call: string; reason: string }) {
+    super(`The engine at ${options.endpoint} went away (${options.reason}) during ${options.call}`, options);
+    this.endpoint = options.endpoint;
+    this.call = options.call;
+    this.reason = options.reason;
+  }
+}
+
+/**
  * The reaper (the watchdog process that removes a session's resources when its processes die) could not be set up.
  * The fix is in the message; `THROWAWAY_REAPER=off` runs without it (a start-up sweep then removes dead sessions).
  */
@@ -249,6 +280,7 @@ for (const cls of [
   WaitTimeoutError,
   ContainerNotReadyError,
   EngineRequestError,
+  EngineConnectionError,
   ReaperError,
   FixtureFileError,
   FixtureStartError,

@@ -396,9 +396,16 @@ export class GenericContainer {
     return pinnedImageIds.get(this) ?? normalized.image.toString();
   }
 
-  private async discard(engine: Engine, id: string): Promise<void> {
-    await engine.removeContainer(id, { force: true, volumes: true }).catch(() => {});
+  /** Removes a container this start gave up on; false when that failed (it then stays tracked for the exit hooks). */
+  private async discard(engine: Engine, id: string): Promise<boolean> {
+    try {
+      await engine.removeContainer(id, { force: true, volumes: true });
+    } catch (error) {
+      debug(`container ${id.slice(0, 12)}`, `could not remove it: ${engineMessage(error)}`);
+      return false;
+    }
     untrackResource("container", id);
+    return true;
   }
 
   /** The whole start: normalise, create (or reuse), start, wait. Modules call this and wrap the handle. */
@@ -530,10 +537,12 @@ export class GenericContainer {
       // usable, and a reusable one is never reaped (it is kept), so it must go now.
       if (!createdHere) throw error;
       const keep = env.keepOnFailure();
-      const note = keep
+      let note = keep
         ? `The container was kept for debugging (THROWAWAY_KEEP_ON_FAILURE); remove it with \`docker rm -f ${id.slice(0, 12)}\`.`
         : "The container was removed; set THROWAWAY_KEEP_ON_FAILURE=true to keep it for debugging.";
-      if (!keep) await this.discard(engine, id);
+      if (!keep && !(await this.discard(engine, id))) {
+        note = "The container could not be removed now; it is removed when this process ends, or by the reaper once the engine is back.";
+      }
       throw withNote(error, note);
     }
     // With a wait that reads no logs, the consumer may still be behind; its stream is at least open, so what the

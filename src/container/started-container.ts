@@ -1,16 +1,23 @@
 import { readFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { channels, debug } from "../debug.js";
+import { engineGoneReason, isConnectionLoss, lossReason } from "../engine/connection.js";
 import type { LogLine } from "../engine/demux.js";
-import type { Engine, ExecOptions, ExecResult } from "../engine/engine.js";
+import { endpointUrl } from "../engine/discovery.js";
+import { type Engine, type ExecOptions, type ExecResult, engineMessage } from "../engine/engine.js";
 import type { ContainerInspect } from "../engine/types.js";
-import { describeContainer, type ErrorContext, InvalidOptionError } from "../errors.js";
+import { describeContainer, EngineConnectionError, type ErrorContext, InvalidOptionError } from "../errors.js";
 import { untrackResource } from "../reaper/tracker.js";
 import { type ExitInfo, runWait } from "../wait/run.js";
 import type { WaitStrategy, WaitTarget } from "../wait/strategy.js";
 import { type CopyItem, putCopyItems, untarToMap } from "./copy.js";
 import { logsSinceAfter } from "./log-cursor.js";
 import { mappedPorts, type PortMap } from "./ports.js";
+
+/** Exit codes from 128 up mean the command was killed by a signal (137: SIGKILL, 143: SIGTERM). */
+const SIGNAL_EXIT = 128;
+/** How long an exec that was killed may spend asking whether the engine went away (ms). */
+const ENGINE_CHECK_MS = 2000;
 
 /** Everything a started container's handle needs; built by `GenericContainer.start()`. */
 export interface ContainerHandleState {
@@ -160,16 +167,33 @@ export class StartedContainer implements AsyncDisposable {
       throw new InvalidOptionError("exec(command)", "a non-empty array of strings, or a shell string", command);
     }
     debug(`container ${this.state.id.slice(0, 12)}`, `exec ${JSON.stringify(cmd)}`);
+    const { engine } = this.state;
+    const call = `exec ${JSON.stringify(cmd)} in ${describeContainer(this.errorContext)}`;
+    let result: ExecResult;
     try {
-      return await this.state.engine.exec(this.state.id, cmd, options);
+      result = await engine.exec(this.state.id, cmd, options);
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
-      throw this.state.engine.requestError(
-        `exec ${JSON.stringify(cmd)} in ${describeContainer(this.errorContext)} failed`,
-        error,
-        this.errorContext,
-      );
+      if (isConnectionLoss(error)) throw this.engineWentAway(call, error);
+      throw engine.requestError(`${call} failed`, error, this.errorContext);
     }
+    // A command killed by a signal may have died with the engine (a dockerd shutting down stops its containers
+    // first, and still answers on open connections): only then is one more call made, to tell.
+    if (result.exitCode >= SIGNAL_EXIT || result.exitCode < 0) {
+      const gone = await engineGoneReason((signal) => engine.pingNewConnection(signal), ENGINE_CHECK_MS);
+      if (gone !== undefined) throw this.engineWentAway(call, gone);
+    }
+    return result;
+  }
+
+  private engineWentAway(call: string, cause: unknown): EngineConnectionError {
+    return new EngineConnectionError({
+      ...this.errorContext,
+      endpoint: endpointUrl(this.state.engine.endpoint),
+      call,
+      reason: lossReason(cause),
+      cause,
+    });
   }
 
   /** The container's output as a stream of lines (each chunk one line, without its newline). */
@@ -266,6 +290,7 @@ export class StartedContainer implements AsyncDisposable {
         context: this.errorContext,
         tailLogs: () => engine.tailLogs(id, 50),
         afterFailure: "",
+        engine: { endpoint: endpointUrl(engine.endpoint), probe: (signal) => engine.pingNewConnection(signal) },
       });
     } finally {
       exitWatch.abort();

@@ -105,10 +105,15 @@ async function follow(engine: Engine, request: BuildRequest, output: BuildOutput
     request.context.destroy();
   }
   if (output.error !== undefined) {
-    throw new ImageBuildError(`Building ${request.image} failed${output.stepText()}: ${firstLine(output.error)}`, {
+    const diskFull = saysDiskFull(output.error) || saysDiskFull(output.tail(DISK_FULL_TAIL_LINES));
+    const cause = diskFull
+      ? `the engine's disk is full (${firstLine(output.error)}): free space (\`docker system prune\`) or give the engine a bigger disk`
+      : firstLine(output.error);
+    throw new ImageBuildError(`Building ${request.image} failed${output.stepText()}: ${cause}`, {
       image: request.image,
       output: output.tail(),
       details: output.details(),
+      diskFull,
       ...output.stepField(),
     });
   }
@@ -121,6 +126,17 @@ async function follow(engine: Engine, request: BuildRequest, output: BuildOutput
   }
   debug("build", `built ${request.image} (${output.imageId.slice(7, 19)}) in ${Date.now() - started} ms`);
   return { imageId: output.imageId, output };
+}
+
+/** How many of the failed step's last output lines may tell that the disk is full (a step's own write failing). */
+const DISK_FULL_TAIL_LINES = 5;
+
+/**
+ * ENOSPC, as the engine (committing a layer, extracting a base image) or a step's own program reports it. The build
+ * stream carries text only, no errno, so the kernel's fixed strerror text is the one signal there is.
+ */
+function saysDiskFull(text: string): boolean {
+  return /no space left on device/i.test(text);
 }
 
 function firstLine(text: string): string {

@@ -62,6 +62,7 @@ interface DialOptions {
   registryconfig?: Record<string, RegistryAuth>;
   headers?: Record<string, string>;
   timeoutMs?: number;
+  fresh?: boolean;
 }
 
 /** What {@link Engine.removeImage} did. */
@@ -174,6 +175,7 @@ export class Engine {
         ...(options.authconfig ? { authconfig: options.authconfig } : {}),
         ...(options.registryconfig ? { registryconfig: options.registryconfig } : {}),
         ...(options.headers ? { headers: options.headers } : {}),
+        ...(options.fresh ? { fresh: true } : {}),
       });
     }
     return this.docker!.then(
@@ -188,6 +190,14 @@ export class Engine {
 
   async ping(signal?: AbortSignal): Promise<void> {
     await this.dial("GET", "/_ping", signal ? { signal } : {});
+  }
+
+  /**
+   * Pings over a new connection. An engine that is shutting down closes its socket first and still serves the
+   * connections already open (ours, kept alive) until it exits: only a new connection tells it is going away.
+   */
+  async pingNewConnection(signal: AbortSignal): Promise<void> {
+    await this.dial("GET", "/_ping", { signal, fresh: true });
   }
 
   info(): Promise<{ Architecture: string; OSType: string; ServerVersion: string; OperatingSystem: string }> {

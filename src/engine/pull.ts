@@ -80,7 +80,7 @@ export async function pullImage(engine: Engine, image: ImageName, options: PullO
     if (timeout.aborted) {
       throw new ImagePullError(
         `Pulling ${image} from ${image.registryHost} timed out after ${options.timeoutMs} ms (raise THROWAWAY_PULL_TIMEOUT for slow networks)`,
-        { image: image.toString(), registry: image.registryHost, cause: error },
+        { image: image.toString(), registry: image.registryHost, timeoutMs: options.timeoutMs, cause: error },
       );
     }
     if (options.signal?.aborted) throw options.signal.reason ?? error;

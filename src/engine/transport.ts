@@ -24,6 +24,8 @@ export interface TransportRequest {
   /** Ask the engine to upgrade the connection (exec, attach) and resolve with the raw socket. */
   hijack: boolean;
   signal?: AbortSignal;
+  /** Use a new connection, not a kept-alive one: an engine that is shutting down still serves open connections. */
+  fresh?: boolean;
   authconfig?: RegistryAuth | { base64: string };
   registryconfig?: Record<string, RegistryAuth>;
   headers?: Record<string, string>;
@@ -89,25 +91,31 @@ function readAll(stream: Readable): Promise<string> {
  */
 export class HttpTransport implements Transport {
   private readonly agent: HttpAgent;
+  /** Same settings (TLS material included), no pool: each call on it opens a new connection. */
+  private readonly freshAgent: HttpAgent;
   private readonly target: { socketPath?: string; host?: string; port?: number; https: boolean };
 
   constructor(endpoint: Exclude<EngineEndpoint, { kind: "ssh" }>, tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; verify: boolean }) {
+    let makeAgent: (keepAlive: boolean) => HttpAgent;
     if (endpoint.kind === "tcp") {
       const https = endpoint.tls !== undefined;
       this.target = { host: endpoint.host, port: endpoint.port, https };
-      this.agent = https
-        ? new (loadHttps().Agent)({
-            keepAlive: true,
-            ...(tls?.ca ? { ca: tls.ca } : {}),
-            ...(tls?.cert ? { cert: tls.cert } : {}),
-            ...(tls?.key ? { key: tls.key } : {}),
-            rejectUnauthorized: tls?.verify ?? true,
-          })
-        : new HttpAgent({ keepAlive: true });
+      makeAgent = (keepAlive) =>
+        https
+          ? new (loadHttps().Agent)({
+              keepAlive,
+              ...(tls?.ca ? { ca: tls.ca } : {}),
+              ...(tls?.cert ? { cert: tls.cert } : {}),
+              ...(tls?.key ? { key: tls.key } : {}),
+              rejectUnauthorized: tls?.verify ?? true,
+            })
+          : new HttpAgent({ keepAlive });
     } else {
       this.target = { socketPath: endpoint.socketPath, https: false };
-      this.agent = new HttpAgent({ keepAlive: true });
+      makeAgent = (keepAlive) => new HttpAgent({ keepAlive });
     }
+    this.agent = makeAgent(true);
+    this.freshAgent = makeAgent(false);
   }
 
   request<T>(call: TransportRequest): Promise<T> {
@@ -136,7 +144,7 @@ export class HttpTransport implements Transport {
         path: `${call.path}${call.query ? encodeQuery(call.query) : ""}`,
         headers,
         // Upgraded and streamed connections are long-lived: keep them out of the pool.
-        agent: call.hijack ? false : this.agent,
+        agent: call.hijack ? false : call.fresh ? this.freshAgent : this.agent,
         ...(this.target.socketPath ? { socketPath: this.target.socketPath } : { host: this.target.host, port: this.target.port }),
         ...(call.signal ? { signal: call.signal } : {}),
       };

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { deferred, FAKE_ID, FakeTarget, fakeInspect, rejection } from "../../test/wait/fake-target.js";
-import { ContainerExitedError, ContainerNotReadyError, InvalidOptionError, WaitTimeoutError } from "../errors.js";
+import { ContainerExitedError, ContainerNotReadyError, EngineConnectionError, InvalidOptionError, WaitTimeoutError } from "../errors.js";
 import { OneShotStartupWaitStrategy } from "./one-shot.js";
 import { PermanentFailure, poll } from "./poll.js";
 import { type RunWaitOptions, runWait } from "./run.js";
@@ -277,5 +277,46 @@ describe("runWait", () => {
       "Container 3f2a9c1b7d10 (fake, busybox:latest) exited with code 4 after 300 ms while waiting for one-shot run to exit code 0",
     );
     expect(error.message).toContain("\nmigration 7 failed: duplicate key");
+  });
+});
+
+describe("runWait when the engine goes away", () => {
+  const socketError = (code: string) => Object.assign(new Error(`connect ${code} /run/docker.sock`), { code });
+  const engine = (probe: () => Promise<void>) => ({ endpoint: "unix:///run/docker.sock", probe });
+
+  it("stops at once when the exit long poll's connection breaks, whatever the strategy was doing", async () => {
+    const { promise, exit } = run({ strategy: new ScriptedProbe(), engine: engine(async () => {}) });
+    await vi.advanceTimersByTimeAsync(200);
+    exit.reject(socketError("ECONNRESET"));
+    const error = await rejection(promise);
+    expect(error).toBeInstanceOf(EngineConnectionError);
+    const lost = error as unknown as EngineConnectionError;
+    expect(lost.endpoint).toBe("unix:///run/docker.sock");
+    expect(lost.reason).toBe("ECONNRESET");
+    expect(lost.shortMessage).toBe(
+      "The engine at unix:///run/docker.sock went away (ECONNRESET) during the wait for scripted probe on container 3f2a9c1b7d10 (fake, busybox:latest), after 200 ms",
+    );
+  });
+
+  it("names the engine, not the container, when a container exits and the engine refuses new connections", async () => {
+    const { promise, exit } = run({ strategy: new ScriptedProbe(), engine: engine(() => Promise.reject(socketError("ENOENT"))) });
+    await vi.advanceTimersByTimeAsync(200);
+    exit.resolve({ exitCode: 0, oomKilled: false });
+    const error = await rejection(promise);
+    expect(error).toBeInstanceOf(EngineConnectionError);
+    expect((error as unknown as EngineConnectionError).reason).toBe("ENOENT");
+  });
+
+  it("leaves failures as they were when the engine answers, even with an error", async () => {
+    const answering = run({ strategy: new ScriptedProbe(), engine: engine(async () => {}) });
+    await vi.advanceTimersByTimeAsync(200);
+    answering.exit.resolve({ exitCode: 3, oomKilled: false });
+    expect(await rejection(answering.promise)).toBeInstanceOf(ContainerExitedError);
+
+    // An engine that answers with an HTTP status is there, whatever else the error carries.
+    const answered = Object.assign(new Error("(HTTP code 500) server error"), { statusCode: 500, code: "ECONNRESET" });
+    const erring = run({ strategy: new ScriptedProbe(), engine: engine(() => Promise.reject(answered)) });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await rejection(erring.promise)).toBeInstanceOf(WaitTimeoutError);
   });
 });

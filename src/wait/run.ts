@@ -1,9 +1,11 @@
 import { debug } from "../debug.js";
+import { engineGoneReason, isConnectionLoss, lossReason } from "../engine/connection.js";
 import type { ContainerInspect } from "../engine/types.js";
 import {
   ContainerExitedError,
   ContainerNotReadyError,
   describeContainer,
+  EngineConnectionError,
   type ErrorContext,
   InvalidOptionError,
   WaitTimeoutError,
@@ -26,6 +28,11 @@ export interface RunWaitOptions {
   afterFailure?: string;
   /** Stops the wait; the promise then rejects with the signal's reason, untouched. */
   signal?: AbortSignal;
+  /**
+   * The engine, so that a wait that failed because the engine went away says so: its address for messages, and a
+   * probe that rejects when the engine accepts no new connection. Without it, that case reads as the container's.
+   */
+  engine?: { endpoint: string; probe(signal: AbortSignal): Promise<void> };
 }
 
 /** How many log lines a failure quotes (the caller's `tailLogs` decides; this is what the heading says). */
@@ -43,6 +50,13 @@ const OOM_EVENT_LOOKS_WITH_LIMIT = 2;
 class Exited extends Error {
   constructor(readonly info: ExitInfo) {
     super(`the container exited with code ${info.exitCode}`);
+  }
+}
+
+/** The exit long poll's connection broke: the engine stopped, restarted or crashed under the wait. */
+class ConnectionLost extends Error {
+  constructor(readonly reason: unknown) {
+    super(`the connection to the engine broke: ${messageOf(reason)}`);
   }
 }
 
@@ -81,7 +95,11 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
       // A one-shot container exiting 0 is its success (the strategy sees it); any other exit ends the wait now.
       if (!strategy.expectsExit || info.exitCode !== 0 || info.oomKilled) controller.abort(new Exited(info));
     },
-    () => {},
+    (error: unknown) => {
+      // Any other drop of the long poll is left to the strategy (see RunWaitOptions.exited); a broken connection
+      // means no strategy can succeed any more.
+      if (isConnectionLoss(error)) controller.abort(new ConnectionLost(error));
+    },
   );
   debug(area, `waiting for ${description} (timeout ${timeoutMs} ms)`);
   try {
@@ -101,6 +119,10 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
     }
     // Bad options surface as they are: the container is not at fault.
     if (error instanceof InvalidOptionError) throw error;
+    // An engine that went away explains every other symptom (a stream that ended, a container its shutdown
+    // stopped): asked first, beside the facts below, on a new connection.
+    const lost = engineLoss(options.engine, error);
+    const facts: [string, string][] = [["Waited for", description]];
     // A strategy that failed on its own (log stream ended, exec refused) often did so because the container died:
     // give the exit notification a moment to arrive so the error names the real cause.
     if (!(error instanceof Exited) && !(error instanceof DeadlineReached) && exitInfo === undefined) {
@@ -113,10 +135,28 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
       return untilAborted(target.inspect(signal), signal).catch(() => undefined);
     };
     const logsSignal = AbortSignal.timeout(FACT_TIMEOUT_MS + 500);
-    const [logs, firstInspect] = await Promise.all([
+    const [logs, firstInspect, lostReason] = await Promise.all([
       untilAborted(options.tailLogs(), logsSignal).catch((e: unknown) => `(could not read the container's logs: ${messageOf(e)})`),
       inspectBriefly(),
+      lost,
     ]);
+    if (lostReason !== undefined && options.engine) {
+      const reason = lossReason(lostReason);
+      facts.push(
+        ["Elapsed", `${elapsedMs} ms of the ${timeoutMs} ms startup timeout`],
+        ["Engine", `${options.engine.endpoint}: ${messageOf(lostReason)}`],
+        ["Hint", "the engine stopped, restarted or crashed; once it is back, the next start() connects afresh"],
+      );
+      debug(area, `gave up on ${description}: the engine went away (${reason})`);
+      throw new EngineConnectionError({
+        ...context,
+        endpoint: options.engine.endpoint,
+        call: `the wait for ${description} on ${describeContainer(context)}, after ${elapsedMs} ms`,
+        reason,
+        details: formatDetails(options.afterFailure, facts, logs),
+        cause: lostReason,
+      });
+    }
     let inspect = firstInspect;
     // The engine may record the exit before the kernel's OOM event: look again before calling it a plain kill, a
     // few times when a memory limit makes an OOM kill likely.
@@ -128,7 +168,6 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
     if (exitInfo && inspect?.State.OOMKilled) exitInfo = { ...exitInfo, oomKilled: true };
     const failed = exitInfo !== undefined && (!strategy.expectsExit || exitInfo.exitCode !== 0 || exitInfo.oomKilled);
     const state = describeState(inspect, failed ? exitInfo : undefined);
-    const facts: [string, string][] = [["Waited for", description]];
     let headline: string;
     if (failed && exitInfo) {
       facts.push(["Elapsed", `${elapsedMs} ms of the ${timeoutMs} ms startup timeout`], ["State", state]);
@@ -185,6 +224,15 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
     if (ready) setImmediate(() => controller.abort());
     else controller.abort();
   }
+}
+
+/**
+ * Why the engine is gone, or `undefined` when it is not (or cannot tell in time: a slow engine is not a gone one).
+ * A broken exit long poll is proof enough; otherwise the engine must refuse a new connection.
+ */
+async function engineLoss(engine: RunWaitOptions["engine"], error: unknown): Promise<unknown> {
+  if (error instanceof ConnectionLost) return error.reason;
+  return engine ? engineGoneReason(engine.probe, FACT_TIMEOUT_MS) : undefined;
 }
 
 /** What an exit code alone suggests, for the one-line message. */
