@@ -4,7 +4,7 @@ import { channels, debug } from "../debug.js";
 import { engineGoneReason, isConnectionLoss, lossReason } from "../engine/connection.js";
 import type { LogLine } from "../engine/demux.js";
 import { endpointUrl } from "../engine/discovery.js";
-import { type Engine, type ExecOptions, type ExecResult, engineMessage } from "../engine/engine.js";
+import type { Engine, ExecOptions, ExecResult } from "../engine/engine.js";
 import type { ContainerInspect } from "../engine/types.js";
 import { describeContainer, EngineConnectionError, type ErrorContext, InvalidOptionError } from "../errors.js";
 import { untrackResource } from "../reaper/tracker.js";
