@@ -16,6 +16,7 @@ import { ListeningPortsWaitStrategy } from "../wait/listening-ports.js";
 import type { WaitStrategy } from "../wait/strategy.js";
 import type { CopyItem } from "./copy.js";
 import { tarCopyItems } from "./copy.js";
+import { refuseUnsupported } from "./engine-limits.js";
 import {
   type BindMount,
   createBody,
@@ -309,6 +310,7 @@ export class GenericContainer {
   ): Promise<{ id: string; image: string }> {
     const imageName = normalized.image;
     const image = imageName.toString();
+    refuseUnsupported(engine, normalized, { image });
     const pull = () =>
       pullImage(engine, imageName, {
         timeoutMs: env.pullTimeoutMs(),

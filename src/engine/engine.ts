@@ -6,6 +6,7 @@ import { ContainerStartError, EngineRequestError, EngineUnavailableError, type E
 import { demuxAll, demuxLines, type LogLine } from "./demux.js";
 import { containerHost, type EngineEndpoint, endpointUrl, engineCandidates, publishHostIp } from "./discovery.js";
 import { jsonLines } from "./json-lines.js";
+import { type EngineTraits, engineTraits, type InfoAnswer, type VersionAnswer } from "./traits.js";
 import { HttpTransport } from "./transport.js";
 import type {
   ContainerInspect,
@@ -106,6 +107,7 @@ export class Engine {
   private readonly docker: Promise<Docker> | undefined;
   private readonly transport: HttpTransport | undefined;
   private infoCache: Promise<{ Architecture: string; OSType: string; ServerVersion: string; OperatingSystem: string }> | undefined;
+  private traitsCache: Promise<EngineTraits> | undefined;
 
   constructor(endpoint: EngineEndpoint, docker?: Docker) {
     this.endpoint = endpoint;
@@ -183,6 +185,17 @@ export class Engine {
   info(): Promise<{ Architecture: string; OSType: string; ServerVersion: string; OperatingSystem: string }> {
     this.infoCache ??= this.dial("GET", "/info");
     return this.infoCache;
+  }
+
+  /** What kind of engine this is and what it can do (Docker or Podman, remote, rootless); two calls, once. */
+  traits(): Promise<EngineTraits> {
+    this.traitsCache ??= Promise.all([this.dial<VersionAnswer>("GET", "/version"), this.info() as Promise<InfoAnswer>]).then(
+      ([version, info]) => engineTraits(this.endpoint, endpointUrl(this.endpoint), version, info),
+    );
+    this.traitsCache.catch(() => {
+      this.traitsCache = undefined;
+    });
+    return this.traitsCache;
   }
 
   // ---- containers -------------------------------------------------------------------------------------------

@@ -1,0 +1,64 @@
+import type { EngineEndpoint } from "./discovery.js";
+
+/**
+ * What kind of engine this is and what it can do, for the few places where engines differ (and for tests that must
+ * skip what an engine cannot do). Read once per engine from `/version` and `/info`: never on a container's start.
+ */
+export interface EngineTraits {
+  /** `docker` (dockerd, Docker Desktop, rootless Docker) or `podman` (Podman's Docker-compatible API). */
+  product: "docker" | "podman";
+  /** The engine's own version, e.g. `20.10.24` or `4.3.1`. */
+  version: string;
+  /**
+   * The engine runs on another machine (a `tcp://`, `https://` or `ssh://` endpoint that is not a loopback address):
+   * the client's files, `/proc` and `127.0.0.1` are not the engine's. Bind mounts are refused there (the engine
+   * would mount an empty folder of its own), and published ports are reached at the engine's address.
+   */
+  remote: boolean;
+  /** The engine runs without root (rootless Docker, rootless Podman). */
+  rootless: boolean;
+  /**
+   * Who runs HEALTHCHECKs. `engine`: the engine does and reports the status. `client`: the engine cannot be relied on
+   * to run them (Podman runs them from systemd timers, so without systemd they never run), so
+   * `Wait.forHealthCheck()` runs the check itself with exec, at the check's interval.
+   */
+  healthChecks: "engine" | "client";
+  /** One line for messages: `Podman 4.3.1 (unix:///run/podman/podman.sock)`. */
+  description: string;
+}
+
+/** The parts of `/version` this reads. */
+export interface VersionAnswer {
+  Version?: string;
+  Components?: { Name?: string; Version?: string }[];
+}
+
+/** The parts of `/info` this reads. */
+export interface InfoAnswer {
+  SecurityOptions?: string[] | null;
+}
+
+/** True for an endpoint whose host is this machine's loopback (a tunnel or port forward to a local engine). */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Whether the engine is on another machine, from its endpoint alone (no engine call). */
+export function isRemoteEndpoint(endpoint: EngineEndpoint): boolean {
+  return (endpoint.kind === "tcp" || endpoint.kind === "ssh") && !isLoopback(endpoint.host);
+}
+
+export function engineTraits(endpoint: EngineEndpoint, url: string, version: VersionAnswer, info: InfoAnswer): EngineTraits {
+  const podman = version.Components?.find((c) => /^podman/i.test(c.Name ?? ""));
+  const product = podman ? "podman" : "docker";
+  const engineVersion = podman?.Version ?? version.Version ?? "unknown";
+  const rootless = (info.SecurityOptions ?? []).some((option) => /(^|,)name=rootless(,|$)/.test(option));
+  return {
+    product,
+    version: engineVersion,
+    remote: isRemoteEndpoint(endpoint),
+    rootless,
+    healthChecks: product === "podman" ? "client" : "engine",
+    description: `${product === "podman" ? "Podman" : "Docker"} ${engineVersion}${rootless ? " (rootless)" : ""} at ${url}`,
+  };
+}
