@@ -6,7 +6,7 @@ import { ContainerStartError, EngineRequestError, EngineUnavailableError, type E
 import { demuxAll, demuxLines, type LogLine } from "./demux.js";
 import { containerHost, type EngineEndpoint, endpointUrl, engineCandidates, publishHostIp } from "./discovery.js";
 import { jsonLines } from "./json-lines.js";
-import { type EngineTraits, engineTraits, type InfoAnswer, type VersionAnswer } from "./traits.js";
+import { type EngineTraits, engineTraits, type InfoAnswer, isPodman, type PodmanInfoAnswer, type VersionAnswer } from "./traits.js";
 import { HttpTransport } from "./transport.js";
 import type {
   ContainerInspect,
@@ -190,7 +190,14 @@ export class Engine {
   /** What kind of engine this is and what it can do (Docker or Podman, remote, rootless); two calls, once. */
   traits(): Promise<EngineTraits> {
     this.traitsCache ??= Promise.all([this.dial<VersionAnswer>("GET", "/version"), this.info() as Promise<InfoAnswer>]).then(
-      ([version, info]) => engineTraits(this.endpoint, endpointUrl(this.endpoint), version, info),
+      async ([version, info]) => {
+        // Podman's libpod API is versioned by Podman's own version; 4.0.0 is the oldest that has it. Without it
+        // (an older or odd engine), the traits only miss rootless.
+        const podmanInfo = isPodman(version)
+          ? await this.dial<PodmanInfoAnswer>("GET", "/v4.0.0/libpod/info").catch(() => undefined)
+          : undefined;
+        return engineTraits(this.endpoint, endpointUrl(this.endpoint), version, info, podmanInfo);
+      },
     );
     this.traitsCache.catch(() => {
       this.traitsCache = undefined;

@@ -38,6 +38,16 @@ export interface InfoAnswer {
   SecurityOptions?: string[] | null;
 }
 
+/** The parts of Podman's own `/libpod/info` this reads: its Docker-compatible `/info` does not say rootless. */
+export interface PodmanInfoAnswer {
+  host?: { security?: { rootless?: boolean } };
+}
+
+/** True when `/version` names Podman's engine among its components. */
+export function isPodman(version: VersionAnswer): boolean {
+  return version.Components?.some((c) => /^podman/i.test(c.Name ?? "")) ?? false;
+}
+
 /** True for an endpoint whose host is this machine's loopback (a tunnel or port forward to a local engine). */
 function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -48,11 +58,18 @@ export function isRemoteEndpoint(endpoint: EngineEndpoint): boolean {
   return (endpoint.kind === "tcp" || endpoint.kind === "ssh") && !isLoopback(endpoint.host);
 }
 
-export function engineTraits(endpoint: EngineEndpoint, url: string, version: VersionAnswer, info: InfoAnswer): EngineTraits {
+export function engineTraits(
+  endpoint: EngineEndpoint,
+  url: string,
+  version: VersionAnswer,
+  info: InfoAnswer,
+  podmanInfo?: PodmanInfoAnswer,
+): EngineTraits {
   const podman = version.Components?.find((c) => /^podman/i.test(c.Name ?? ""));
   const product = podman ? "podman" : "docker";
   const engineVersion = podman?.Version ?? version.Version ?? "unknown";
-  const rootless = (info.SecurityOptions ?? []).some((option) => /(^|,)name=rootless(,|$)/.test(option));
+  const rootless =
+    (info.SecurityOptions ?? []).some((option) => /(^|,)name=rootless(,|$)/.test(option)) || podmanInfo?.host?.security?.rootless === true;
   return {
     product,
     version: engineVersion,

@@ -17,6 +17,13 @@ describe("engineTraits", () => {
     expect(traits.description).toBe("Podman 4.3.1 at unix:///run/podman/podman.sock");
   });
 
+  it("knows a rootless Podman from its own /libpod/info (its Docker-compatible /info does not say)", () => {
+    const version = { Components: [{ Name: "Podman Engine", Version: "4.3.1" }] };
+    const info = { SecurityOptions: ["name=seccomp,profile=default"] };
+    expect(engineTraits(unix, "unix:///x", version, info).rootless).toBe(false);
+    expect(engineTraits(unix, "unix:///x", version, info, { host: { security: { rootless: true } } }).rootless).toBe(true);
+  });
+
   it("takes any other engine for Docker, rootless when /info says so", () => {
     const traits = engineTraits(
       unix,
