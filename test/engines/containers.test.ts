@@ -1,10 +1,10 @@
 // Containers on any engine: start with published ports, exec, logs, copy in and out (through the API), restart,
 // pull, health checks, and what a remote engine cannot do.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
-import { EngineUnsupportedError, GenericContainer, Wait } from "throwaway";
+import { EngineUnsupportedError, GenericContainer, getEngine, Wait } from "throwaway";
 import { describe, expect, it } from "vitest";
 import { BUSYBOX, skipOnThisEngine, traits, webCommand } from "./profile.js";
 
@@ -14,6 +14,23 @@ describe(`containers on ${traits.description}`, () => {
     if (traits.remote) expect(web.getHost()).not.toMatch(/^127\.|^localhost$|^::1$/);
     const response = await fetch(`http://${web.getHost()}:${web.getMappedPort(8080)}/`);
     expect(await response.text()).toBe("hello\n");
+  });
+
+  it("on an engine on this machine, sees the port listen from the host (no exec): a start costs 4 Engine API calls", async (context) => {
+    if (traits.remote) {
+      return skipOnThisEngine(
+        context,
+        "its containers are not in this machine's /proc (the port wait gates on the published port instead)",
+      );
+    }
+    const engine = await getEngine();
+    const before = engine.apiCalls;
+    await using web = await new GenericContainer(BUSYBOX)
+      .withCommand(["sh", "-c", "sleep 0.3; exec httpd -f -p 8080"])
+      .withExposedPorts(8080)
+      .start();
+    expect(engine.apiCalls - before).toBe(4);
+    expect((await fetch(`http://${web.getHost()}:${web.getMappedPort(8080)}/`)).status).toBe(404);
   });
 
   it("execs, and reads logs", async () => {
@@ -77,15 +94,16 @@ describe(`containers on ${traits.description}`, () => {
     await expect(start).rejects.toMatchObject({ code: "THROWAWAY_CONTAINER_NOT_READY", message: expect.stringContaining("not yet") });
   });
 
-  it("bind-mounts a client folder on a local engine; a remote engine refuses it with a pointer to the copy API", async (context) => {
+  it("bind-mounts a client folder on a local engine; a remote engine refuses it with a pointer to the copy API", async () => {
     const dir = mkdtempSync(join(tmpdir(), "engines-bind-"));
     try {
-      writeFileSync(join(dir, "x.txt"), "bound\n");
+      writeFileSync(join(dir, "x.txt"), "bound\n", { mode: 0o644 });
+      // A rootless engine reads the folder as its own, unprivileged user.
+      chmodSync(dir, 0o755);
       const box = new GenericContainer(BUSYBOX)
         .withCommand(["cat", "/mnt/x.txt"])
         .withBindMounts([{ source: dir, target: "/mnt", mode: "ro" }]);
       if (!traits.remote) {
-        if (traits.rootless) return skipOnThisEngine(context, "a rootless engine may not read a root-owned temp folder");
         expect(await box.run()).toMatchObject({ exitCode: 0, stdout: "bound\n" });
         return;
       }
