@@ -10,8 +10,8 @@ export interface EngineTraits {
   /** The engine's own version, e.g. `20.10.24` or `4.3.1`. */
   version: string;
   /**
-   * The engine runs on another machine (a `tcp://`, `https://` or `ssh://` endpoint that is not a loopback address):
-   * the client's files, `/proc` and `127.0.0.1` are not the engine's. Bind mounts are refused there (the engine
+   * The engine runs on another machine (a `tcp://`, `https://` or `ssh://` endpoint, even on 127.0.0.1, as
+   * Docker-in-Docker is): the client's files, `/proc` and `127.0.0.1` are not the engine's. Bind mounts are refused there (the engine
    * would mount an empty folder of its own), and published ports are reached at the engine's address.
    */
   remote: boolean;
@@ -48,14 +48,13 @@ export function isPodman(version: VersionAnswer): boolean {
   return version.Components?.some((c) => /^podman/i.test(c.Name ?? "")) ?? false;
 }
 
-/** True for an endpoint whose host is this machine's loopback (a tunnel or port forward to a local engine). */
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-/** Whether the engine is on another machine, from its endpoint alone (no engine call). */
+/**
+ * Whether the engine is on another machine, from its endpoint alone (no engine call). Every `tcp://` and `ssh://`
+ * engine counts, even on 127.0.0.1: that is a tunnel or a published port of an engine whose files and processes are
+ * its machine's (Docker-in-Docker), not this one's.
+ */
 export function isRemoteEndpoint(endpoint: EngineEndpoint): boolean {
-  return (endpoint.kind === "tcp" || endpoint.kind === "ssh") && !isLoopback(endpoint.host);
+  return endpoint.kind === "tcp" || endpoint.kind === "ssh";
 }
 
 export function engineTraits(

@@ -41,12 +41,10 @@ describe("engineTraits", () => {
     });
   });
 
-  it("counts tcp and ssh endpoints as remote unless they point at this machine's loopback", () => {
+  it("counts every tcp and ssh endpoint as remote, even on loopback (a tunnel or Docker-in-Docker's published port)", () => {
     expect(isRemoteEndpoint(tcp("10.213.0.2"))).toBe(true);
     expect(isRemoteEndpoint({ kind: "ssh", source: "test", host: "build-box", port: 22 })).toBe(true);
-    expect(isRemoteEndpoint(tcp("127.0.0.1"))).toBe(false);
-    expect(isRemoteEndpoint(tcp("localhost"))).toBe(false);
-    expect(isRemoteEndpoint(tcp("::1"))).toBe(false);
+    expect(isRemoteEndpoint(tcp("127.0.0.1"))).toBe(true);
     expect(isRemoteEndpoint(unix)).toBe(false);
   });
 });
