@@ -191,10 +191,13 @@ export class Engine {
   traits(): Promise<EngineTraits> {
     this.traitsCache ??= Promise.all([this.dial<VersionAnswer>("GET", "/version"), this.info() as Promise<InfoAnswer>]).then(
       async ([version, info]) => {
-        // Podman's libpod API is versioned by Podman's own version; 4.0.0 is the oldest that has it. Without it
-        // (an older or odd engine), the traits only miss rootless.
+        // Podman answers its libpod API under its own version (4.0.0 is the oldest that has it) and under the
+        // Docker API version of a versioned client; whichever way this client sends paths, one of the two answers.
+        // Without either (an odd engine), the traits only miss rootless.
         const podmanInfo = isPodman(version)
-          ? await this.dial<PodmanInfoAnswer>("GET", "/v4.0.0/libpod/info").catch(() => undefined)
+          ? await this.dial<PodmanInfoAnswer>("GET", "/v4.0.0/libpod/info")
+              .catch(() => this.dial<PodmanInfoAnswer>("GET", "/libpod/info"))
+              .catch(() => undefined)
           : undefined;
         return engineTraits(this.endpoint, endpointUrl(this.endpoint), version, info, podmanInfo);
       },
