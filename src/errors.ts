@@ -268,6 +268,22 @@ export class FixtureStartError extends ThrowawayError {
   }
 }
 
+/**
+ * The engine cannot do what was asked, by its nature: a remote engine cannot mount the client's folders. The message
+ * names the engine and the alternative; `feature` is what was refused, `engine` the engine's URL.
+ */
+export class EngineUnsupportedError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_ENGINE_UNSUPPORTED";
+  readonly code = EngineUnsupportedError.CODE;
+  readonly feature: string;
+  readonly engine: string;
+  constructor(shortMessage: string, options: ThrowawayErrorOptions & { feature: string; engine: string }) {
+    super(shortMessage, options);
+    this.feature = options.feature;
+    this.engine = options.engine;
+  }
+}
+
 for (const cls of [
   InvalidOptionError,
   EngineUnavailableError,
@@ -284,6 +300,7 @@ for (const cls of [
   ReaperError,
   FixtureFileError,
   FixtureStartError,
+  EngineUnsupportedError,
 ]) {
   defineName(cls);
 }

@@ -11,6 +11,7 @@ export {
 export type { LogLine } from "./engine/demux.js";
 export { Engine, type ExecOptions, type ExecResult, getEngine, type ImageRemoval, setEngine } from "./engine/engine.js";
 export type { PushResult } from "./engine/push.js";
+export type { EngineTraits } from "./engine/traits.js";
 export type { ProgressEvent, ProgressListener, RegistryAuth } from "./engine/types.js";
 export * from "./errors.js";
 export { defineFixtures, Fixtures, isFixtures, type StartedFixtures } from "./fixtures/define.js";

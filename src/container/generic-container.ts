@@ -16,6 +16,7 @@ import { HealthCheckWaitStrategy } from "../wait/health-check.js";
 import { ListeningPortsWaitStrategy } from "../wait/listening-ports.js";
 import type { WaitStrategy } from "../wait/strategy.js";
 import { type CopyItem, hashCopyItems, putCopyItems } from "./copy.js";
+import { refuseUnsupported } from "./engine-limits.js";
 import { LogTee } from "./log-tee.js";
 import {
   type BindMount,
@@ -344,6 +345,7 @@ export class GenericContainer {
     const imageName = normalized.image;
     const image = imageName.toString();
     const pinnedId = pinnedImageIds.get(this);
+    refuseUnsupported(engine, normalized, { image });
     const pull = () =>
       pullImage(engine, imageName, {
         timeoutMs: env.pullTimeoutMs(),

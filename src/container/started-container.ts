@@ -318,6 +318,7 @@ export class StartedContainer implements AsyncDisposable {
       exec: (cmd, signal) => engine.exec(id, cmd, { signal }),
       inspect: (signal) => engine.inspectContainer(id, signal),
       listeningPorts: () => this.listeningPortsFromHost(),
+      healthChecksRunBy: async () => (await engine.traits()).healthChecks,
       healthStatusChanges: async (signal) => {
         const events = await engine.events({ container: [id], event: ["health_status"] }, signal);
         return (async function* () {
@@ -340,7 +341,14 @@ export class StartedContainer implements AsyncDisposable {
     if (!this.state.engine.isLocal() || !pid) return undefined;
     if (this.procView?.pid !== pid) {
       const cgroup = await readFile(`/proc/${pid}/cgroup`, "utf8").catch(() => "");
-      this.procView = { pid, ok: cgroup.includes(this.state.id) };
+      // Rootless Podman on cgroup v1 puts containers in no cgroup of their own: the pid is then known for the
+      // container's by the hostname its root file system holds (an engine in a pid namespace of its own, as rootless
+      // Docker is, reports a pid that is some other process here, with another hostname).
+      const hostname = this.state.inspect.Config.Hostname;
+      const ok =
+        cgroup.includes(this.state.id) ||
+        (!!hostname && (await readFile(`/proc/${pid}/root/etc/hostname`, "utf8").catch(() => "")).trim() === hostname);
+      this.procView = { pid, ok };
     }
     if (!this.procView.ok) return undefined;
     const { readListeningPorts } = await import("../wait/proc-net.js");

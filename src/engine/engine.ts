@@ -6,6 +6,7 @@ import { ContainerStartError, EngineRequestError, EngineUnavailableError, type E
 import { demuxAll, demuxLines, type LogLine } from "./demux.js";
 import { containerHost, type EngineEndpoint, endpointUrl, engineCandidates, publishHostIp } from "./discovery.js";
 import { jsonLines } from "./json-lines.js";
+import { type EngineTraits, engineTraits, type InfoAnswer, isPodman, type PodmanInfoAnswer, type VersionAnswer } from "./traits.js";
 import { HttpTransport } from "./transport.js";
 import type {
   ContainerInspect,
@@ -115,6 +116,7 @@ export class Engine {
   private readonly docker: Promise<Docker> | undefined;
   private readonly transport: HttpTransport | undefined;
   private infoCache: Promise<{ Architecture: string; OSType: string; ServerVersion: string; OperatingSystem: string }> | undefined;
+  private traitsCache: Promise<EngineTraits> | undefined;
 
   constructor(endpoint: EngineEndpoint, docker?: Docker) {
     this.endpoint = endpoint;
@@ -203,6 +205,27 @@ export class Engine {
   info(): Promise<{ Architecture: string; OSType: string; ServerVersion: string; OperatingSystem: string }> {
     this.infoCache ??= this.dial("GET", "/info");
     return this.infoCache;
+  }
+
+  /** What kind of engine this is and what it can do (Docker or Podman, remote, rootless); two calls, once. */
+  traits(): Promise<EngineTraits> {
+    this.traitsCache ??= Promise.all([this.dial<VersionAnswer>("GET", "/version"), this.info() as Promise<InfoAnswer>]).then(
+      async ([version, info]) => {
+        // Podman answers its libpod API under its own version (4.0.0 is the oldest that has it) and under the
+        // Docker API version of a versioned client; whichever way this client sends paths, one of the two answers.
+        // Without either (an odd engine), the traits only miss rootless.
+        const podmanInfo = isPodman(version)
+          ? await this.dial<PodmanInfoAnswer>("GET", "/v4.0.0/libpod/info")
+              .catch(() => this.dial<PodmanInfoAnswer>("GET", "/libpod/info"))
+              .catch(() => undefined)
+          : undefined;
+        return engineTraits(this.endpoint, endpointUrl(this.endpoint), version, info, podmanInfo);
+      },
+    );
+    this.traitsCache.catch(() => {
+      this.traitsCache = undefined;
+    });
+    return this.traitsCache;
   }
 
   // ---- containers -------------------------------------------------------------------------------------------

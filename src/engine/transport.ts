@@ -145,6 +145,8 @@ export class HttpTransport implements Transport {
         headers,
         // Upgraded and streamed connections are long-lived: keep them out of the pool.
         agent: call.hijack ? false : call.fresh ? this.freshAgent : this.agent,
+        // Without the pool's agent an upgraded call must carry the TLS material itself, or the engine's cert fails.
+        ...(call.hijack && this.target.https ? tlsOf(this.agent) : {}),
         ...(this.target.socketPath ? { socketPath: this.target.socketPath } : { host: this.target.host, port: this.target.port }),
         ...(call.signal ? { signal: call.signal } : {}),
       };
@@ -204,4 +206,10 @@ export class HttpTransport implements Transport {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** The TLS settings an https agent was made with, for a request that goes without the agent. */
+function tlsOf(agent: HttpAgent): Record<string, unknown> {
+  const { ca, cert, key, rejectUnauthorized } = (agent as unknown as { options: Record<string, unknown> }).options;
+  return { ca, cert, key, rejectUnauthorized };
 }

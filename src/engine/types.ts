@@ -40,8 +40,10 @@ export interface ContainerInspect {
     Entrypoint: string[] | null;
     WorkingDir: string;
     User: string;
+    Hostname?: string;
     ExposedPorts?: Record<string, object> | null;
-    Healthcheck?: { Test?: string[] } | null;
+    /** Durations in nanoseconds; 0 or absent means the engine's default. */
+    Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number } | null;
   };
   HostConfig: {
     NetworkMode: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deferred, FakeTarget, fakeContext, fakeInspect, LogFeed } from "../../test/wait/fake-target.js";
+import { deferred, execResult, FakeTarget, fakeContext, fakeInspect, LogFeed, waitOnFake } from "../../test/wait/fake-target.js";
 import type { ContainerState } from "../engine/types.js";
 import { ContainerNotReadyError } from "../errors.js";
 import { HealthCheckWaitStrategy } from "./health-check.js";
@@ -117,5 +117,43 @@ describe("Wait.forHealthCheck", () => {
     const reason = new Error("deadline");
     abort(reason);
     await expect(waiting).rejects.toBe(reason);
+  });
+});
+
+describe("Wait.forHealthCheck where the engine does not run health checks", () => {
+  /** A target whose engine leaves checks to the client; exec answers these exit codes in turn (the last repeats). */
+  function clientTarget(codes: number[], check: Record<string, unknown>) {
+    let n = 0;
+    const target = new FakeTarget({
+      exec: () => execResult(codes[Math.min(n++, codes.length - 1)]!, "", "not yet\n"),
+      inspect: () => {
+        const inspect = fakeInspect({ Health: { Status: "starting", FailingStreak: 0 } });
+        inspect.Config.Healthcheck = check;
+        return inspect;
+      },
+    });
+    return Object.assign(target, { healthChecksRunBy: async () => "client" as const });
+  }
+
+  it("runs the check itself with exec (CMD-SHELL through /bin/sh) until it passes", async () => {
+    const target = clientTarget([1, 1, 0], { Test: ["CMD-SHELL", "test -f /ready"], Interval: 1_000_000, Retries: 5 });
+    const { context, recorded } = fakeContext();
+    await new HealthCheckWaitStrategy().waitUntilReady(target, context);
+    expect(target.calls.exec).toEqual([
+      ["/bin/sh", "-c", "test -f /ready"],
+      ["/bin/sh", "-c", "test -f /ready"],
+      ["/bin/sh", "-c", "test -f /ready"],
+    ]);
+    expect(recorded.attempts).toBe(3);
+  });
+
+  it("fails as unhealthy after `retries` failures in a row, with the check's output", async () => {
+    const target = clientTarget([1], { Test: ["CMD", "check"], Interval: 1_000_000, Retries: 2 });
+    const error = await waitOnFake(new HealthCheckWaitStrategy(), target, 10_000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ContainerNotReadyError);
+    expect((error as Error).message).toMatch(
+      /unhealthy after 2 failing checks; last: the health check \(run by throwaway.*\) exited 1: "not yet"/,
+    );
+    expect(target.calls.exec).toEqual([["check"], ["check"]]);
   });
 });

@@ -1,10 +1,15 @@
+import { debug } from "../debug.js";
 import type { ContainerInspect } from "../engine/types.js";
+import { runHealthCheckByExec } from "./health-check-by-exec.js";
 import { PermanentFailure, poll } from "./poll.js";
 import { BaseWaitStrategy, quote, untilAborted, type WaitContext, type WaitTarget } from "./strategy.js";
 
 /**
  * Ready when Docker reports the container `healthy` (the image's HEALTHCHECK or the one set with
  * `withHealthCheck`). `unhealthy` fails at once with the last check's output, rather than waiting out the timeout.
+ *
+ * On an engine that does not run health checks itself (Podman without systemd; see `EngineTraits.healthChecks`) it
+ * runs the check with exec at the check's interval instead, judging it as the engine would.
  *
  * It follows the engine's `health_status` events (one long-lived call; the change is seen as soon as the engine
  * makes it) after one `inspect` for a status reached before it subscribed. Without events (a target that lacks
@@ -16,6 +21,11 @@ export class HealthCheckWaitStrategy extends BaseWaitStrategy {
   }
 
   async waitUntilReady(target: WaitTarget, context: WaitContext): Promise<void> {
+    if ((await untilAborted(target.healthChecksRunBy?.() ?? Promise.resolve("engine"), context.signal)) === "client") {
+      debug(`container ${target.id.slice(0, 12)}`, "the engine does not run health checks: running the check with exec");
+      const inspect = await untilAborted(target.inspect(context.signal), context.signal);
+      return runHealthCheckByExec(target, context, inspect);
+    }
     if (target.healthStatusChanges) {
       // Subscribe before the first look, so a change between the two is not missed.
       const changes = await untilAborted(target.healthStatusChanges(context.signal), context.signal).catch((error: unknown) => {

@@ -85,6 +85,24 @@ describe("Wait.forListeningPorts", () => {
     expect(target.calls.exec.length).toBeLessThan(3);
   });
 
+  it("remotely, takes an accepted connection as proof once that port refused one: no port proxy sits in front, so no exec", async () => {
+    const port = await closedPort();
+    let probes = 0;
+    const target = new FakeTarget({ ports: { 8080: port }, exec: () => execResult(0, procNetTcp()) });
+    const listening = new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (++probes < 3) return;
+        clearInterval(timer);
+        const server = createServer((socket) => socket.on("error", () => {}));
+        servers.push(server);
+        server.listen(port, "127.0.0.1", () => resolve());
+      }, 5);
+    });
+    await runWithTimeout(target, new ListeningPortsWaitStrategy([8080]), 3000);
+    await listening;
+    expect(target.calls.exec).toEqual([]);
+  });
+
   it("remotely, takes a greeting (MySQL speaks first) through the proxy as proof, without an exec", async () => {
     const target = new FakeTarget({ ports: { 3306: await hostPort("greet") }, exec: () => execResult(0, procNetTcp()) });
     await new ListeningPortsWaitStrategy([3306]).waitUntilReady(target, fakeContext().context);

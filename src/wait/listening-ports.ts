@@ -104,8 +104,22 @@ export class ListeningPortsWaitStrategy extends BaseWaitStrategy {
     // listens behind it. Bytes back (a greeting) prove a listener and skip the look inside.
     let gateMs = GATE_MS;
     const pending = new Set(ports);
-    const connectAll = (settleMs: number) =>
-      Promise.all([...pending].map((port) => hostConnect(target.host, hostPort(port), context.signal, { settleMs })));
+    // Ports whose host side refused a connection during this wait: no port proxy accepts on the service's behalf
+    // there (a proxy listens from the container's start), so a later accepted connection is the service's own.
+    const refused = new Set<number>();
+    const connectAll = async (settleMs: number) => {
+      const results = await Promise.allSettled(
+        [...pending].map((port) => hostConnect(target.host, hostPort(port), context.signal, { settleMs })),
+      );
+      [...pending].forEach((port, i) => {
+        const result = results[i]!;
+        if (result.status === "rejected" && (result.reason as Error).cause instanceof Error) {
+          if (((result.reason as Error).cause as NodeJS.ErrnoException).code === "ECONNREFUSED") refused.add(port);
+        }
+      });
+      for (const result of results) if (result.status === "rejected") throw result.reason;
+      return results.map((result) => (result as PromiseFulfilledResult<"greeted" | "open">).value);
+    };
     const notListening = (listening: ReadonlySet<number>) => {
       const waiting = [...pending].filter((port) => !listening.has(port));
       return waiting.length > 0
@@ -125,7 +139,8 @@ export class ListeningPortsWaitStrategy extends BaseWaitStrategy {
           return;
         }
         const gates = await connectAll(mode === "host-only" ? PROXY_SETTLE_MS : gateMs);
-        if (mode === "exec" && !gates.every((gate) => gate === "greeted")) {
+        const proven = gates.every((gate) => gate === "greeted") || [...pending].every((port) => refused.has(port));
+        if (mode === "exec" && !proven) {
           const result = await readProcNetByExec(target, context);
           if (result === "unavailable") {
             mode = "host-only";
@@ -210,7 +225,7 @@ export function hostConnect(
       else socket.destroy();
       signal.removeEventListener("abort", onAbort);
       if (raw) reject(error);
-      else if (error) reject(new Error(`connect to ${host}:${port} failed: ${error.message}`));
+      else if (error) reject(new Error(`connect to ${host}:${port} failed: ${error.message}`, { cause: error }));
       else resolve(greeted ? "greeted" : "open");
     };
     const onAbort = () => done(signal.reason, true);

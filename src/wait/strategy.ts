@@ -32,6 +32,11 @@ export interface WaitTarget {
    * engine's event stream (no polling). Optional: without it, health waits poll `inspect`.
    */
   healthStatusChanges?(signal: AbortSignal): Promise<AsyncIterable<string>>;
+  /**
+   * Who runs the container's HEALTHCHECK: `engine` (Docker), or `client` where the engine cannot be relied on to run
+   * it (Podman without systemd never does), so the health wait runs the check itself. Optional: default `engine`.
+   */
+  healthChecksRunBy?(): Promise<"engine" | "client">;
 }
 
 /** How a container stopped. */
