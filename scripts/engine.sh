@@ -43,6 +43,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Every daemon this script starts inherits its working directory: from a checkout that is later deleted (a git
+# worktree, a CI clone), Podman's conmon then fails every container start ("Failed to get working directory").
+cd /
 CONTRACT_IMAGES=(busybox:latest mysql:5.7 node:20-bookworm-slim)
 # The engine this script manages (overridable only to test this script).
 LOCAL_SOCKET=${THROWAWAY_DOCKER_SOCKET:-/var/run/docker.sock}
