@@ -1,5 +1,8 @@
 import { InvalidOptionError } from "./errors.js";
 
+/** Node's timers fire at once beyond this many ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Environment variables throwaway reads. Each is read when used (not at import), so tests and CLIs can set them
  * late; each bad value throws an {@link InvalidOptionError} naming the variable.
@@ -22,6 +25,28 @@ export const env = {
   },
   /** `THROWAWAY_PULL_TIMEOUT`: ms a pull may take before it fails. Default 300000 (5 min). */
   pullTimeoutMs: () => positiveNumber("THROWAWAY_PULL_TIMEOUT", 300_000),
+  /**
+   * `THROWAWAY_API_TIMEOUT`: ms the engine has to answer a non-streaming Engine API call (create, start, inspect,
+   * remove, ...) before it fails with an `EngineTimeoutError`. Streams (logs, events, pulls, builds, exec) and waits
+   * have none. Default 60000 (1 min).
+   */
+  apiTimeoutMs: () => Math.min(Math.round(positiveNumber("THROWAWAY_API_TIMEOUT", 60_000)), MAX_TIMER_MS),
+  /**
+   * `THROWAWAY_API_VERSION`: the Engine API version to speak, e.g. `1.41`, instead of the one negotiated with the
+   * engine (its own, capped at the newest throwaway knows). For testing against an old API. Default: negotiated.
+   */
+  apiVersion: () => {
+    const value = nonEmpty("THROWAWAY_API_VERSION");
+    if (value !== undefined && !/^1\.\d{1,3}$/.test(value)) {
+      throw new InvalidOptionError("THROWAWAY_API_VERSION", "an Engine API version such as `1.41`", process.env.THROWAWAY_API_VERSION);
+    }
+    return value;
+  },
+  /**
+   * `THROWAWAY_SSH_CONFIG`: an ssh_config file for `ssh://` engines, used instead of `~/.ssh/config` (`ssh -F`), e.g.
+   * a CI job's own identity and known_hosts. Default: ssh's usual config.
+   */
+  sshConfigFile: () => nonEmpty("THROWAWAY_SSH_CONFIG"),
 } as const;
 
 function nonEmpty(name: string): string | undefined {

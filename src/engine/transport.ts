@@ -1,7 +1,11 @@
 import { type ClientRequest, Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import type { RequestOptions } from "node:https";
 import { createRequire } from "node:module";
+import type { Socket } from "node:net";
 import type { Duplex, Readable } from "node:stream";
-import type { EngineEndpoint } from "./discovery.js";
+import { EngineConnectionError, EngineHttpError, EngineTimeoutError, ThrowawayError } from "../errors.js";
+import { type EngineEndpoint, endpointUrl } from "./discovery.js";
+import { SshAgent, SshConnection } from "./ssh.js";
 import type { RegistryAuth } from "./types.js";
 
 // node:https (and TLS) loads only for TLS engines: about 1 MiB that local-socket users never need.
@@ -27,18 +31,53 @@ export interface TransportRequest {
   authconfig?: RegistryAuth | { base64: string };
   registryconfig?: Record<string, RegistryAuth>;
   headers?: Record<string, string>;
+  /**
+   * ms the engine has to answer, counted from when the request is sent in full, after which the call fails with an
+   * {@link EngineTimeoutError}. Ignored for streams and upgrades, which live as long as their caller wants.
+   */
+  timeoutMs?: number;
 }
 
 /** A failed call, shaped as callers read it: `statusCode`, the engine's JSON in `json`, its text in the message. */
-export interface TransportError extends Error {
-  statusCode?: number;
-  reason?: string;
-  json?: unknown;
-}
+export type TransportError = EngineHttpError;
 
 export interface Transport {
   request<T>(request: TransportRequest): Promise<T>;
 }
+
+/** TLS material for a `tcp://`/`https://` engine, read from the cert folder. */
+export interface TlsMaterial {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  verify: boolean;
+}
+
+export interface HttpTransportOptions {
+  tls?: TlsMaterial;
+  /** `ssh_config` file for `ssh://` engines (`ssh -F`). */
+  sshConfigFile?: string;
+  /** Called with the `Api-Version` header of every answer (the engine's own API version). */
+  onApiVersion?: (version: string) => void;
+}
+
+/**
+ * Connection failures that mean the engine is not there (any more): its socket file is gone, nothing listens, or
+ * the connection broke mid-call. Node reports them by errno code, which is what is matched here.
+ */
+const CONNECTION_LOST = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ENOENT",
+  "EPIPE",
+  "ENOTCONN",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ETIMEDOUT",
+]);
 
 /** `{ a: 1, filters: {...} }` → `a=1&filters=%7B...%7D`: objects go as JSON, as the Engine API expects. */
 export function encodeQuery(query: Record<string, unknown>): string {
@@ -56,20 +95,20 @@ function base64Url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }
 
-function failure(status: number, statusCodes: Record<number, boolean | string>, text: string): TransportError {
+function failure(status: number, call: string, text: string): EngineHttpError {
   let json: unknown = null;
   try {
     json = text ? JSON.parse(text) : null;
   } catch {
     json = null;
   }
-  const reason = typeof statusCodes[status] === "string" ? (statusCodes[status] as string) : "unexpected";
-  const message = (json as { message?: string } | null)?.message ?? text.trim();
-  const error: TransportError = new Error(`(HTTP code ${status}) ${reason} - ${message}`);
-  error.statusCode = status;
-  error.reason = reason;
-  error.json = json ?? text;
-  return error;
+  const message = (json as { message?: unknown } | null)?.message;
+  return new EngineHttpError({
+    status,
+    call,
+    engineMessage: typeof message === "string" ? message.trim() : text.trim(),
+    json: json ?? text,
+  });
 }
 
 function readAll(stream: Readable): Promise<string> {
@@ -82,35 +121,66 @@ function readAll(stream: Readable): Promise<string> {
 }
 
 /**
- * A lean Engine API client on Node's own `http`/`https`, for unix sockets, named pipes and TCP (with TLS). It does
- * what throwaway needs of a transport (JSON calls, streams, upgrades for exec and attach, registry auth headers) and
- * no more: loading it costs a few milliseconds and a few MiB, where dockerode with its gRPC and SSH stacks costs
- * ~80 ms and ~28 MiB in every test process. Connections are kept alive and reused between calls.
+ * A lean Engine API client on Node's own `http`/`https`, for unix sockets, named pipes, TCP (with TLS) and ssh
+ * (through the system `ssh` client). It does what throwaway needs of a transport (JSON calls, streams, upgrades for
+ * exec and attach, registry auth headers) and no more: loading it costs a few milliseconds and a few MiB, where
+ * dockerode with its gRPC and SSH stacks costs ~80 ms and ~28 MiB in every test process. Connections are kept alive
+ * and reused between calls.
+ *
+ * Failures are typed: the engine saying no is an {@link EngineHttpError}, the engine being gone an
+ * {@link EngineConnectionError}, no answer in time an {@link EngineTimeoutError}.
  */
 export class HttpTransport implements Transport {
   private readonly agent: HttpAgent;
-  private readonly target: { socketPath?: string; host?: string; port?: number; https: boolean };
+  private readonly target: {
+    socketPath?: string;
+    host?: string;
+    port?: number;
+    ca?: Buffer;
+    cert?: Buffer;
+    key?: Buffer;
+    rejectUnauthorized?: boolean;
+  };
+  private readonly https: boolean;
+  private readonly url: string;
+  private readonly connect: (() => Duplex) | undefined;
+  private readonly onApiVersion: ((version: string) => void) | undefined;
 
-  constructor(endpoint: Exclude<EngineEndpoint, { kind: "ssh" }>, tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; verify: boolean }) {
+  constructor(endpoint: EngineEndpoint, options: HttpTransportOptions = {}) {
+    this.url = endpointUrl(endpoint);
+    this.onApiVersion = options.onApiVersion;
+    const { tls } = options;
     if (endpoint.kind === "tcp") {
-      const https = endpoint.tls !== undefined;
-      this.target = { host: endpoint.host, port: endpoint.port, https };
-      this.agent = https
-        ? new (loadHttps().Agent)({
-            keepAlive: true,
-            ...(tls?.ca ? { ca: tls.ca } : {}),
-            ...(tls?.cert ? { cert: tls.cert } : {}),
-            ...(tls?.key ? { key: tls.key } : {}),
-            rejectUnauthorized: tls?.verify ?? true,
-          })
-        : new HttpAgent({ keepAlive: true });
+      // TLS whenever the endpoint asks for it (https://, DOCKER_TLS_VERIFY, DOCKER_TLS, a context's certs); a TLS
+      // endpoint never falls back to plain HTTP: a failed handshake fails the call.
+      this.https = endpoint.tls !== undefined;
+      this.target = {
+        host: endpoint.host,
+        port: endpoint.port,
+        ...(this.https
+          ? {
+              ...(tls?.ca ? { ca: tls.ca } : {}),
+              ...(tls?.cert ? { cert: tls.cert } : {}),
+              ...(tls?.key ? { key: tls.key } : {}),
+              rejectUnauthorized: tls?.verify ?? true,
+            }
+          : {}),
+      };
+      this.agent = this.https ? new (loadHttps().Agent)({ keepAlive: true, ...this.target }) : new HttpAgent({ keepAlive: true });
+    } else if (endpoint.kind === "ssh") {
+      this.https = false;
+      this.target = { host: endpoint.host };
+      this.agent = new SshAgent(endpoint, options.sshConfigFile);
+      this.connect = () => new SshConnection(endpoint, options.sshConfigFile);
     } else {
-      this.target = { socketPath: endpoint.socketPath, https: false };
+      this.https = false;
+      this.target = { socketPath: endpoint.socketPath };
       this.agent = new HttpAgent({ keepAlive: true });
     }
   }
 
   request<T>(call: TransportRequest): Promise<T> {
+    const name = `${call.method} ${call.path}`;
     return new Promise<T>((resolve, reject) => {
       const headers: Record<string, string | number> = { ...call.headers };
       let payload: string | undefined;
@@ -131,39 +201,59 @@ export class HttpTransport implements Transport {
         headers.Connection = "Upgrade";
         headers.Upgrade = "tcp";
       }
-      const options = {
+      const connect = this.connect;
+      const options: RequestOptions = {
         method: call.method,
         path: `${call.path}${call.query ? encodeQuery(call.query) : ""}`,
         headers,
-        // Upgraded and streamed connections are long-lived: keep them out of the pool.
-        agent: call.hijack ? false : this.agent,
-        ...(this.target.socketPath ? { socketPath: this.target.socketPath } : { host: this.target.host, port: this.target.port }),
+        ...this.target,
+        // Upgraded connections leave the pool for good: they get a connection of their own (Node dials it with
+        // `createConnection` only when no agent is given, not even `false`).
+        ...(call.hijack ? (connect ? { createConnection: () => connect() as Socket } : { agent: false }) : { agent: this.agent }),
         ...(call.signal ? { signal: call.signal } : {}),
       };
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       const settle = (fn: () => void) => {
         if (!settled) {
           settled = true;
+          clearTimeout(timer);
           fn();
         }
       };
-      const req: ClientRequest = (this.target.https ? loadHttps().request : httpRequest)(options);
+      const fail = (error: unknown) => settle(() => reject(this.connectionError(error, name)));
+      const req: ClientRequest = (this.https ? loadHttps().request : httpRequest)(options);
+      const bounded = !call.isStream && !call.hijack && call.timeoutMs !== undefined && call.timeoutMs > 0;
+      if (bounded) {
+        // Counted from the end of the upload, so a large copy is not cut short by its own upload time.
+        req.once("finish", () => {
+          if (settled) return;
+          timer = setTimeout(() => {
+            const error = new EngineTimeoutError({ endpoint: this.url, call: name, timeoutMs: call.timeoutMs! });
+            settle(() => reject(error));
+            req.destroy(error);
+          }, call.timeoutMs);
+        });
+      }
       if (call.hijack) {
-        req.on("upgrade", (_res: IncomingMessage, socket: Duplex, head: Buffer) => {
+        req.on("upgrade", (res: IncomingMessage, socket: Duplex, head: Buffer) => {
+          this.observe(res);
           if (head.length > 0) socket.unshift(head);
           settle(() => resolve(socket as unknown as T));
         });
       }
       req.on("response", (res: IncomingMessage) => {
+        this.observe(res);
         const status = res.statusCode ?? 0;
         if (call.statusCodes[status] !== true) {
           readAll(res).then(
-            (text) => settle(() => reject(failure(status, call.statusCodes, text))),
-            (error: unknown) => settle(() => reject(error)),
+            (text) => settle(() => reject(failure(status, name, text))),
+            (error: unknown) => fail(error),
           );
           return;
         }
         if (call.isStream) {
+          this.watchStream(res, name, call.signal);
           settle(() => resolve(res as unknown as T));
           return;
         }
@@ -179,10 +269,10 @@ export class HttpTransport implements Transport {
             }
             settle(() => resolve((text ? parsed : null) as T));
           },
-          (error: unknown) => settle(() => reject(error)),
+          (error: unknown) => fail(error),
         );
       });
-      req.on("error", (error) => settle(() => reject(error)));
+      req.on("error", fail);
       if (call.file) {
         call.file.on("error", (error) => req.destroy(error));
         call.file.pipe(req);
@@ -190,6 +280,46 @@ export class HttpTransport implements Transport {
         req.end(payload);
       }
     });
+  }
+
+  private observe(res: IncomingMessage): void {
+    const version = res.headers["api-version"];
+    if (this.onApiVersion && typeof version === "string") this.onApiVersion(version);
+  }
+
+  /**
+   * A stream whose connection breaks before it ends (the engine went away) fails with an
+   * {@link EngineConnectionError} instead of Node's bare `aborted`: callers reading logs or events mid-wait can then
+   * tell a lost engine from their own abort.
+   */
+  private watchStream(res: IncomingMessage, name: string, signal: AbortSignal | undefined): void {
+    const socket = res.socket;
+    if (!socket) return;
+    const onClose = () => {
+      if (res.complete || res.destroyed || signal?.aborted) return;
+      res.destroy(new EngineConnectionError({ endpoint: this.url, call: name, reason: "connection closed mid-stream" }));
+    };
+    // Ahead of Node's own listener, which would destroy the stream with a plain `aborted` error first.
+    socket.prependListener("close", onClose);
+    res.once("close", () => socket.removeListener("close", onClose));
+  }
+
+  /** Maps a lost or refused connection to {@link EngineConnectionError}; other errors (aborts, TLS) pass as they are. */
+  private connectionError(error: unknown, name: string): unknown {
+    // The ssh connection knows why it failed but not which call it carried.
+    if (error instanceof EngineConnectionError && error.call === "ssh") {
+      return new EngineConnectionError({
+        endpoint: error.endpoint,
+        call: name,
+        reason: error.reason,
+        ...(error.details ? { details: error.details } : {}),
+        cause: error.cause,
+      });
+    }
+    if (error instanceof ThrowawayError) return error;
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === undefined || !CONNECTION_LOST.has(code)) return error;
+    return new EngineConnectionError({ endpoint: this.url, call: name, reason: code, cause: error });
   }
 
   /** Closes idle kept-alive connections (open ones close when their calls end). */

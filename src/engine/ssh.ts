@@ -1,0 +1,160 @@
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { Agent as HttpAgent } from "node:http";
+import { Duplex } from "node:stream";
+import { EngineConnectionError, EngineHostKeyError } from "../errors.js";
+import { type EngineEndpoint, endpointUrl } from "./discovery.js";
+
+type SshEndpoint = Extract<EngineEndpoint, { kind: "ssh" }>;
+
+/** How much of ssh's stderr an error keeps (its last lines say why it failed). */
+const STDERR_LIMIT = 4096;
+
+/**
+ * The `ssh` command line that reaches an engine the way the docker CLI does: the remote `docker system dial-stdio`
+ * relays the connection's bytes to the remote engine's socket. BatchMode makes ssh fail instead of prompting, so
+ * an unknown or changed host key (and a missing key or password) fails at once rather than hanging on a prompt no
+ * one sees; everything else (identity, known_hosts, a port or user for the host, proxies) comes from the user's ssh
+ * config, or from `configFile` (`THROWAWAY_SSH_CONFIG`) when given.
+ */
+export function sshArgs(endpoint: SshEndpoint, configFile?: string): string[] {
+  return [
+    ...(configFile ? ["-F", configFile] : []),
+    "-o",
+    "BatchMode=yes",
+    ...(endpoint.username ? ["-l", endpoint.username] : []),
+    ...(endpoint.port !== undefined ? ["-p", String(endpoint.port)] : []),
+    // `--` so that a host can never be read as an option.
+    "--",
+    endpoint.host,
+    "docker",
+    "system",
+    "dial-stdio",
+  ];
+}
+
+/**
+ * One connection to an `ssh://` engine: the stdio of an `ssh` child process, as a duplex stream that Node's HTTP
+ * client speaks HTTP over. It has the few socket methods the client and its keep-alive pool call; an idle pooled
+ * connection is unref'd, so it never keeps the process alive.
+ */
+export class SshConnection extends Duplex {
+  /** Read by Node's HTTP agent when it sets an idle timeout on a pooled connection. */
+  timeout = 0;
+  private readonly child: ChildProcessWithoutNullStreams;
+  private stderr = "";
+
+  constructor(
+    private readonly endpoint: SshEndpoint,
+    configFile: string | undefined,
+  ) {
+    super();
+    this.child = spawn("ssh", sshArgs(endpoint, configFile), { stdio: ["pipe", "pipe", "pipe"], windowsHide: true });
+    const { child } = this;
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (!this.push(chunk)) child.stdout.pause();
+    });
+    // The stream ends when ssh has exited, not when its stdout ends: only then is it known whether that end was
+    // the remote side closing (fine) or ssh failing (say why, instead of a bare "socket hang up").
+    child.stderr.on("data", (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString("utf8")).slice(-STDERR_LIMIT);
+    });
+    // A write to an ssh that already failed gets EPIPE; what matters is why ssh failed, known when it exits.
+    child.stdin.on("error", () => {});
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      // `ssh` itself could not run (not installed: ENOENT).
+      this.destroy(
+        new EngineConnectionError({
+          endpoint: endpointUrl(endpoint),
+          call: "ssh",
+          reason: `cannot run ssh: ${error.code ?? error.message}`,
+          cause: error,
+        }),
+      );
+    });
+    child.on("close", (code, signal) => {
+      if (this.destroyed) return;
+      if (code === 0) this.push(null);
+      else this.destroy(this.exitError(code, signal));
+    });
+  }
+
+  private exitError(code: number | null, signal: NodeJS.Signals | null): Error {
+    const details = this.stderr.trim();
+    // ssh reports every failure as exit status 255 and says which one only on stderr; this line is its fixed
+    // wording for a host key that is unknown or does not match known_hosts (under BatchMode).
+    if (code === 255 && details.includes("Host key verification failed")) {
+      return new EngineHostKeyError({
+        host: this.endpoint.host,
+        ...(this.endpoint.port !== undefined ? { port: this.endpoint.port } : {}),
+        endpoint: endpointUrl(this.endpoint),
+      });
+    }
+    const lastLine = details.split("\n").at(-1)?.trim();
+    return new EngineConnectionError({
+      endpoint: endpointUrl(this.endpoint),
+      call: "ssh",
+      reason: `${signal ? `ssh ended by ${signal}` : `ssh exited with code ${code}`}${lastLine ? `: ${lastLine}` : ""}`,
+      ...(details ? { details: `ssh said:\n${details}` } : {}),
+    });
+  }
+
+  override _read(): void {
+    this.child.stdout.resume();
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    // Write errors are EPIPE after ssh failed: the close handler reports the real reason.
+    this.child.stdin.write(chunk, encoding, () => callback());
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.child.stdin.end(() => callback());
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.child.stdin.destroy();
+    this.child.stdout.destroy();
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
+    callback(error);
+  }
+
+  ref(): this {
+    this.child.ref();
+    for (const pipe of [this.child.stdin, this.child.stdout, this.child.stderr]) (pipe as unknown as { ref?(): void }).ref?.();
+    return this;
+  }
+
+  unref(): this {
+    this.child.unref();
+    for (const pipe of [this.child.stdin, this.child.stdout, this.child.stderr]) (pipe as unknown as { unref?(): void }).unref?.();
+    return this;
+  }
+
+  setKeepAlive(): this {
+    return this;
+  }
+
+  setNoDelay(): this {
+    return this;
+  }
+
+  // Idle pooled connections are unref'd and die with the process; a hung call is bounded by the API timeout.
+  setTimeout(ms: number): this {
+    this.timeout = ms;
+    return this;
+  }
+}
+
+/** A keep-alive pool of ssh connections: one ssh process serves one request after another. */
+export class SshAgent extends HttpAgent {
+  constructor(
+    private readonly endpoint: SshEndpoint,
+    private readonly configFile: string | undefined,
+  ) {
+    super({ keepAlive: true });
+  }
+
+  override createConnection(): Duplex {
+    return new SshConnection(this.endpoint, this.configFile);
+  }
+}

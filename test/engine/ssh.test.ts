@@ -1,0 +1,82 @@
+import { Engine, EngineHostKeyError, GenericContainer, setEngine, Wait } from "throwaway";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseDockerHost } from "../../src/engine/discovery.js";
+import { type SshdFixture, sshdAvailable, startSshd } from "./sshd-fixture.js";
+
+const BUSYBOX = "busybox:latest";
+
+let sshd: SshdFixture;
+const saved = { config: process.env.THROWAWAY_SSH_CONFIG };
+
+/** An engine reached as `ssh://root@127.0.0.1:PORT`, through the system ssh client with `configFile`. */
+function sshEngine(configFile: string): Engine {
+  process.env.THROWAWAY_SSH_CONFIG = configFile;
+  return new Engine(parseDockerHost(sshd.url, "DOCKER_HOST"));
+}
+
+describe.skipIf(!sshdAvailable())("ssh:// engines (system ssh + docker system dial-stdio)", () => {
+  beforeAll(async () => {
+    sshd = await startSshd();
+  });
+
+  afterAll(async () => {
+    setEngine(undefined);
+    if (saved.config === undefined) delete process.env.THROWAWAY_SSH_CONFIG;
+    else process.env.THROWAWAY_SSH_CONFIG = saved.config;
+    await sshd?.stop();
+  });
+
+  it("starts, execs into, follows the logs of and stops a container, one ssh process serving many calls", async () => {
+    const engine = sshEngine(sshd.configFile);
+    setEngine(engine);
+    try {
+      // The log wait follows the logs (a stream); exec is an upgraded (hijacked) connection.
+      const container = await new GenericContainer(BUSYBOX)
+        .withNetworkMode("none")
+        .withCommand(["sh", "-c", "echo ready; trap 'exit 0' TERM; while true; do echo tick; sleep 1; done"])
+        .withWaitStrategy(Wait.forLogMessage("ready"))
+        .start();
+      try {
+        expect(container.getHost()).toBe("127.0.0.1");
+        const result = await container.exec(["sh", "-c", "echo out; echo err >&2; exit 3"]);
+        expect(result).toMatchObject({ stdout: "out\n", stderr: "err\n", exitCode: 3 });
+        const lines: string[] = [];
+        for await (const line of await container.logs({ follow: true })) {
+          lines.push(String(line));
+          if (lines.includes("tick")) break;
+        }
+        expect(lines[0]).toBe("ready");
+      } finally {
+        await container.stop();
+      }
+      expect(engine.endpoint.kind).toBe("ssh");
+      // Every call went through sshd; kept-alive connections mean far fewer ssh logins than calls.
+      expect(sshd.acceptedConnections()).toBeGreaterThan(0);
+      expect(sshd.acceptedConnections()).toBeLessThan(engine.apiCalls);
+    } finally {
+      setEngine(undefined);
+      engine.close();
+    }
+  });
+
+  it.each([
+    ["a host key that does not match known_hosts", () => sshd.wrongKeyConfigFile],
+    ["a host not in known_hosts", () => sshd.unknownHostConfigFile],
+  ])("refuses %s with a typed error naming the host and the fix", async (_, configFile) => {
+    const engine = sshEngine(configFile());
+    const before = sshd.acceptedConnections();
+    try {
+      const error = await engine.ping().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EngineHostKeyError);
+      const hostKeyError = error as EngineHostKeyError;
+      expect(hostKeyError).toMatchObject({ code: "THROWAWAY_ENGINE_HOST_KEY", host: "127.0.0.1", port: sshd.port });
+      expect(hostKeyError.message).toContain(`[127.0.0.1]:${sshd.port}`);
+      expect(hostKeyError.message).toContain("did not verify against known_hosts");
+      expect(hostKeyError.message).toContain(`ssh-keyscan -p ${sshd.port} 127.0.0.1`);
+      // Nothing logged in: the connection ended at the key check.
+      expect(sshd.acceptedConnections()).toBe(before);
+    } finally {
+      engine.close();
+    }
+  });
+});
