@@ -238,6 +238,7 @@ export class HttpTransport implements Transport {
       if (call.hijack) {
         req.on("upgrade", (res: IncomingMessage, socket: Duplex, head: Buffer) => {
           this.observe(res);
+          this.typeSocketErrors(socket, name);
           if (head.length > 0) socket.unshift(head);
           settle(() => resolve(socket as unknown as T));
         });
@@ -302,6 +303,15 @@ export class HttpTransport implements Transport {
     // Ahead of Node's own listener, which would destroy the stream with a plain `aborted` error first.
     socket.prependListener("close", onClose);
     res.once("close", () => socket.removeListener("close", onClose));
+  }
+
+  /**
+   * An upgraded connection is the caller's from now on, but a reset of it is still the engine going away: its
+   * read errors (which Node raises through `destroy`) become an {@link EngineConnectionError} too.
+   */
+  private typeSocketErrors(socket: Duplex, name: string): void {
+    const destroy = socket.destroy.bind(socket);
+    socket.destroy = (error?: Error) => destroy(error === undefined ? undefined : (this.connectionError(error, name) as Error));
   }
 
   /** Maps a lost or refused connection to {@link EngineConnectionError}; other errors (aborts, TLS) pass as they are. */

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeQuery, HttpTransport } from "../../src/engine/transport.js";
@@ -252,6 +253,35 @@ describe("HttpTransport when the engine fails", () => {
     } finally {
       cut.close();
       await engine.close();
+    }
+  });
+
+  it("fails an upgraded connection (exec, attach) the engine resets with the same error", async () => {
+    const sockets = new Set<Socket>();
+    const server = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+      socket.once("data", () => {
+        socket.write("HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\npartial output");
+        setTimeout(() => socket.resetAndDestroy(), 20);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    const reset = new HttpTransport({ kind: "tcp", source: "test", host: "127.0.0.1", port });
+    try {
+      const socket = await reset.request<Duplex>({ ...call, method: "POST", path: "/exec/x/start", isStream: true, hijack: true });
+      let text = "";
+      const error = await (async () => {
+        for await (const chunk of socket) text += chunk;
+      })().catch((e: unknown) => e);
+      expect(text).toBe("partial output");
+      expect(error).toBeInstanceOf(EngineConnectionError);
+      expect(error).toMatchObject({ endpoint: `tcp://127.0.0.1:${port}`, call: "POST /exec/x/start", reason: "ECONNRESET" });
+    } finally {
+      reset.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
