@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import { Engine, EngineHostKeyError, GenericContainer, setEngine, Wait } from "throwaway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDockerHost } from "../../src/engine/discovery.js";
@@ -76,6 +77,40 @@ describe.skipIf(!sshdAvailable())("ssh:// engines (system ssh + docker system di
       // Nothing logged in: the connection ended at the key check.
       expect(sshd.acceptedConnections()).toBe(before);
     } finally {
+      engine.close();
+    }
+  });
+});
+
+/**
+ * The remote-ssh engine (`scripts/engine.sh ensure remote-ssh`: a dockerd in a network namespace of its own behind
+ * sshd, its key and host key in root's ~/.ssh), when provisioned: reached with nothing but the user's ssh config.
+ */
+const REMOTE_SSH_ENV = process.env.THROWAWAY_TEST_REMOTE_SSH_ENV ?? "/tmp/engines-ready/remote-ssh.env";
+const remoteSshHost = existsSync(REMOTE_SSH_ENV)
+  ? /^DOCKER_HOST=(ssh:\/\/\S+)$/m.exec(readFileSync(REMOTE_SSH_ENV, "utf8"))?.[1]
+  : undefined;
+if (!remoteSshHost) console.log(`skipping the real ssh engine test: no ${REMOTE_SSH_ENV} (run scripts/engine.sh ensure remote-ssh)`);
+
+describe.skipIf(!remoteSshHost)("a real remote engine over ssh (remote-ssh)", () => {
+  it("starts, execs into and stops a container with the user's own ssh config", async () => {
+    const config = process.env.THROWAWAY_SSH_CONFIG;
+    delete process.env.THROWAWAY_SSH_CONFIG;
+    const engine = new Engine(parseDockerHost(remoteSshHost!, "DOCKER_HOST"));
+    if (config !== undefined) process.env.THROWAWAY_SSH_CONFIG = config;
+    setEngine(engine);
+    try {
+      const container = await new GenericContainer(BUSYBOX)
+        .withCommand(["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"])
+        .start();
+      try {
+        expect(container.getHost()).toBe(new URL(remoteSshHost!).hostname);
+        expect((await container.exec(["echo", "over ssh"])).stdout).toBe("over ssh\n");
+      } finally {
+        await container.stop();
+      }
+    } finally {
+      setEngine(undefined);
       engine.close();
     }
   });
