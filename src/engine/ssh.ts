@@ -1,4 +1,4 @@
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
 import { Agent as HttpAgent } from "node:http";
 import { Duplex } from "node:stream";
 import { EngineConnectionError, EngineHostKeyError } from "../errors.js";
@@ -30,6 +30,25 @@ export function sshArgs(endpoint: SshEndpoint, configFile?: string): string[] {
     "system",
     "dial-stdio",
   ];
+}
+
+/**
+ * The address the ssh config resolves the engine's host to (`ssh -G`: a `Host` alias's `HostName`), which is where
+ * its published ports are reached; `undefined` when ssh cannot say. Reads config only: no connection is made.
+ */
+export function sshHostname(endpoint: SshEndpoint, configFile?: string): string | undefined {
+  const args = sshArgs(endpoint, configFile);
+  try {
+    const printed = execFileSync("ssh", ["-G", ...args.slice(0, args.indexOf("--") + 2)], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 5000,
+      windowsHide: true,
+    });
+    return /^hostname (\S+)$/m.exec(printed)?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { Engine, EngineHostKeyError, GenericContainer, setEngine, Wait } from "throwaway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDockerHost } from "../../src/engine/discovery.js";
@@ -57,6 +58,24 @@ describe.skipIf(!sshdAvailable())("ssh:// engines (system ssh + docker system di
     } finally {
       setEngine(undefined);
       engine.close();
+    }
+  });
+
+  it("takes the user, port and address of a host alias from the ssh config, and getHost() is that address", async () => {
+    const aliased = `${sshd.configFile}.alias`;
+    await writeFile(
+      aliased,
+      `Host throwaway-test-engine\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n\n${await readFile(sshd.configFile, "utf8")}`,
+    );
+    process.env.THROWAWAY_SSH_CONFIG = aliased;
+    const engine = new Engine(parseDockerHost("ssh://throwaway-test-engine", "DOCKER_HOST"));
+    try {
+      await engine.ping();
+      expect(engine.host).toBe("127.0.0.1");
+      expect(engine.describe()).toBe("ssh://throwaway-test-engine (DOCKER_HOST)");
+    } finally {
+      engine.close();
+      await rm(aliased, { force: true });
     }
   });
 
