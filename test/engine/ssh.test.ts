@@ -30,6 +30,7 @@ describe.skipIf(!sshdAvailable())("ssh:// engines (system ssh + docker system di
 
   it("starts, execs into, follows the logs of and stops a container, one ssh process serving many calls", async () => {
     const engine = sshEngine(sshd.configFile);
+    const consumed: string[] = [];
     setEngine(engine);
     try {
       // The log wait follows the logs (a stream); exec is an upgraded (hijacked) connection.
@@ -37,6 +38,8 @@ describe.skipIf(!sshdAvailable())("ssh:// engines (system ssh + docker system di
         .withNetworkMode("none")
         .withCommand(["sh", "-c", "echo ready; trap 'exit 0' TERM; while true; do echo tick; sleep 1; done"])
         .withWaitStrategy(Wait.forLogMessage("ready"))
+        // Attached before start: an upgraded connection of its own.
+        .withLogConsumer(({ line }) => consumed.push(line))
         .start();
       try {
         expect(container.getHost()).toBe("127.0.0.1");
@@ -48,6 +51,7 @@ describe.skipIf(!sshdAvailable())("ssh:// engines (system ssh + docker system di
           if (lines.includes("tick")) break;
         }
         expect(lines[0]).toBe("ready");
+        await expect.poll(() => consumed.slice(0, 2)).toEqual(["ready", "tick"]);
       } finally {
         await container.stop();
       }
