@@ -19,7 +19,7 @@ import { compareApiVersions, MIN_API_VERSION, negotiateApiVersion } from "./api-
 import { demuxAll, demuxLines, type LogLine } from "./demux.js";
 import { containerHost, type EngineEndpoint, endpointUrl, engineCandidates, publishHostIp } from "./discovery.js";
 import { jsonLines } from "./json-lines.js";
-import { sshHostname } from "./ssh.js";
+import { sshSettings } from "./ssh.js";
 import { HttpTransport, type TlsMaterial } from "./transport.js";
 import type {
   ContainerInspect,
@@ -148,7 +148,7 @@ export class Engine {
     }
     const host = containerHost(endpoint);
     // An ssh:// host may be an alias of the user's ssh config: its ports are reached at the address it stands for.
-    this.host = endpoint.kind === "ssh" && host === endpoint.host ? (sshHostname(endpoint, env.sshConfigFile()) ?? host) : host;
+    this.host = endpoint.kind === "ssh" && host === endpoint.host ? (sshSettings(endpoint, env.sshConfigFile()).hostname ?? host) : host;
     this.publishHostIp = publishHostIp(endpoint);
   }
 

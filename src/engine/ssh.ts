@@ -1,5 +1,9 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { accessSync, constants } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
+import { userInfo } from "node:os";
+import { join } from "node:path";
 import { Duplex } from "node:stream";
 import { EngineConnectionError, EngineHostKeyError } from "../errors.js";
 import { type EngineEndpoint, endpointUrl } from "./discovery.js";
@@ -16,11 +20,12 @@ const STDERR_LIMIT = 4096;
  * one sees; everything else (identity, known_hosts, a port or user for the host, proxies) comes from the user's ssh
  * config, or from `configFile` (`THROWAWAY_SSH_CONFIG`) when given.
  */
-export function sshArgs(endpoint: SshEndpoint, configFile?: string): string[] {
+export function sshArgs(endpoint: SshEndpoint, configFile?: string, extra: readonly string[] = []): string[] {
   return [
     ...(configFile ? ["-F", configFile] : []),
     "-o",
     "BatchMode=yes",
+    ...extra,
     ...(endpoint.username ? ["-l", endpoint.username] : []),
     ...(endpoint.port !== undefined ? ["-p", String(endpoint.port)] : []),
     // `--` so that a host can never be read as an option.
@@ -32,23 +37,62 @@ export function sshArgs(endpoint: SshEndpoint, configFile?: string): string[] {
   ];
 }
 
+/** What the ssh config says about an engine's host (`ssh -G`, which reads config and connects nowhere). */
+export interface SshSettings {
+  /** The address the host stands for (a `Host` alias's `HostName`). */
+  hostname: string | undefined;
+  /** ssh options for connection sharing, or none when the user's config already has a ControlPath or it cannot work. */
+  multiplexArgs: string[];
+}
+
+const settingsCache = new Map<string, SshSettings>();
+
 /**
- * The address the ssh config resolves the engine's host to (`ssh -G`: a `Host` alias's `HostName`), which is where
- * its published ports are reached; `undefined` when ssh cannot say. Reads config only: no connection is made.
+ * A new ssh login costs ~0.7 s (key exchange, authentication, the remote shell), and every connection the HTTP
+ * client opens at once (a log stream, an exec, a wait) is one. ssh's connection sharing makes each further one a
+ * ~15 ms session over one login: the first ssh starts a shared master in the background, which exits 10 s after the
+ * last session ends. The socket lives in the user's own ~/.ssh, named by ssh's hash of host, port and user plus
+ * the config file in use (so a different identity or known_hosts never rides on another's login). Skipped when the
+ * user's config sets its own ControlPath, or when ~/.ssh is missing, not writable, or too deep for a socket path.
  */
-export function sshHostname(endpoint: SshEndpoint, configFile?: string): string | undefined {
+export function sshSettings(endpoint: SshEndpoint, configFile?: string): SshSettings {
+  const key = JSON.stringify([endpoint.host, endpoint.port, endpoint.username, configFile]);
+  const cached = settingsCache.get(key);
+  if (cached) return cached;
   const args = sshArgs(endpoint, configFile);
+  let printed = "";
   try {
-    const printed = execFileSync("ssh", ["-G", ...args.slice(0, args.indexOf("--") + 2)], {
+    printed = execFileSync("ssh", ["-G", ...args.slice(0, args.indexOf("--") + 2)], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
       timeout: 5000,
       windowsHide: true,
     });
-    return /^hostname (\S+)$/m.exec(printed)?.[1];
   } catch {
-    return undefined;
+    // No ssh, or a config it cannot read: connecting will say why.
   }
+  const settings: SshSettings = {
+    hostname: /^hostname (\S+)$/m.exec(printed)?.[1],
+    multiplexArgs: printed && !/^controlpath /m.test(printed) ? multiplexArgs(configFile) : [],
+  };
+  settingsCache.set(key, settings);
+  return settings;
+}
+
+function multiplexArgs(configFile: string | undefined): string[] {
+  const sshDir = join(userInfo().homedir, ".ssh");
+  // ssh adds a 17-character suffix while it creates the socket; unix socket paths end at 107 bytes.
+  if (Buffer.byteLength(sshDir) + "/throwaway-".length + 40 + 9 + 17 > 100) return [];
+  try {
+    accessSync(sshDir, constants.W_OK);
+  } catch {
+    return [];
+  }
+  const config = createHash("sha256")
+    .update(configFile ?? "")
+    .digest("hex")
+    .slice(0, 8);
+  return ["-o", "ControlMaster=auto", "-o", `ControlPath=~/.ssh/throwaway-%C-${config}`, "-o", "ControlPersist=10"];
 }
 
 /**
@@ -67,7 +111,8 @@ export class SshConnection extends Duplex {
     configFile: string | undefined,
   ) {
     super();
-    this.child = spawn("ssh", sshArgs(endpoint, configFile), { stdio: ["pipe", "pipe", "pipe"], windowsHide: true });
+    const { multiplexArgs } = sshSettings(endpoint, configFile);
+    this.child = spawn("ssh", sshArgs(endpoint, configFile, multiplexArgs), { stdio: ["pipe", "pipe", "pipe"], windowsHide: true });
     const { child } = this;
     child.stdout.on("data", (chunk: Buffer) => {
       if (!this.push(chunk)) child.stdout.pause();

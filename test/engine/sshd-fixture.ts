@@ -85,7 +85,6 @@ export async function startSshd(): Promise<SshdFixture> {
         "  IdentitiesOnly yes",
         `  UserKnownHostsFile ${join(dir, knownHosts)}`,
         "  GlobalKnownHostsFile /dev/null",
-        "  ControlMaster no",
         "  LogLevel ERROR",
         "",
       ].join("\n");
