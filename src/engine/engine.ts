@@ -361,9 +361,10 @@ export class Engine {
         statusCodes: { 204: true, 404: true },
       });
     } catch (error) {
-      // Someone else (the exit hooks, the reaper, a parallel stop) is already removing it. Returning now would let
-      // the caller remove the container's network while it is still attached: wait until it is really gone.
-      if (engineStatus(error) !== 409 || !/already in progress/i.test(engineMessage(error))) throw error;
+      // Someone else (the exit hooks, the reaper, a parallel stop) is already removing it: with `force`, that is the
+      // only conflict the engine reports (409). Returning now would let the caller remove the container's network
+      // while it is still attached: wait until it is really gone.
+      if (engineStatus(error) !== 409 || options.force === false) throw error;
       await this.dial("POST", `/containers/${id}/wait`, {
         query: { condition: "removed" },
         statusCodes: { 200: true, 404: true },
