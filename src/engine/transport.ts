@@ -225,15 +225,18 @@ export class HttpTransport implements Transport {
       const req: ClientRequest = (this.https ? loadHttps().request : httpRequest)(options);
       const bounded = !call.isStream && !call.hijack && call.timeoutMs !== undefined && call.timeoutMs > 0;
       if (bounded) {
-        // Counted from the end of the upload, so a large copy is not cut short by its own upload time.
-        req.once("finish", () => {
+        const arm = () => {
           if (settled) return;
           timer = setTimeout(() => {
             const error = new EngineTimeoutError({ endpoint: this.url, call: name, timeoutMs: call.timeoutMs! });
             settle(() => reject(error));
             req.destroy(error);
           }, call.timeoutMs);
-        });
+        };
+        // An upload is counted from its end, so a large copy is not cut short by its own upload time; anything else
+        // from the start, connecting included (a TCP engine that drops packets would otherwise hang the OS's way).
+        if (call.file) req.once("finish", arm);
+        else arm();
       }
       if (call.hijack) {
         req.on("upgrade", (res: IncomingMessage, socket: Duplex, head: Buffer) => {
