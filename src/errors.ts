@@ -297,6 +297,25 @@ export class EngineHostKeyError extends ThrowawayError {
 }
 
 /**
+ * TLS with a `tcp://`/`https://` engine failed: its certificate did not verify, it refused ours, or it does not
+ * speak TLS on that port. Nothing was sent in plain text. `reason` is Node's TLS error code.
+ */
+export class EngineTlsError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_ENGINE_TLS";
+  readonly code = EngineTlsError.CODE;
+  readonly endpoint: string;
+  readonly call: string;
+  /** e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, `ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE`, `EPROTO`. */
+  readonly reason: string;
+  constructor(options: ThrowawayErrorOptions & { endpoint: string; call: string; reason: string; fix: string }) {
+    super(`TLS with the engine at ${options.endpoint} failed (${options.reason}) during ${options.call}: ${options.fix}`, options);
+    this.endpoint = options.endpoint;
+    this.call = options.call;
+    this.reason = options.reason;
+  }
+}
+
+/**
  * The engine and throwaway share no Engine API version: the engine is older than the oldest version throwaway
  * supports, or it refuses the version throwaway asked for (e.g. one pinned with `THROWAWAY_API_VERSION`).
  */
@@ -376,6 +395,7 @@ for (const cls of [
   EngineConnectionError,
   EngineTimeoutError,
   EngineHostKeyError,
+  EngineTlsError,
   EngineApiVersionError,
   ReaperError,
   FixtureFileError,

@@ -7,6 +7,7 @@ import {
   EngineHostKeyError,
   EngineHttpError,
   EngineTimeoutError,
+  EngineTlsError,
   EngineUnavailableError,
   ImagePullError,
   InvalidOptionError,
@@ -28,6 +29,11 @@ describe("errors", () => {
     ],
     [new EngineTimeoutError({ endpoint: "unix:///s", call: "GET /x", timeoutMs: 1 }), "THROWAWAY_ENGINE_TIMEOUT", "EngineTimeoutError"],
     [new EngineHostKeyError({ host: "h", endpoint: "ssh://h" }), "THROWAWAY_ENGINE_HOST_KEY", "EngineHostKeyError"],
+    [
+      new EngineTlsError({ endpoint: "tcp://h:2376", call: "GET /_ping", reason: "EPROTO", fix: "f" }),
+      "THROWAWAY_ENGINE_TLS",
+      "EngineTlsError",
+    ],
     [
       new EngineApiVersionError("m", { endpoint: "unix:///s", clientVersion: "1.41", engineVersion: "1.30" }),
       "THROWAWAY_ENGINE_API_VERSION",

@@ -11,6 +11,7 @@ import {
   EngineHttpError,
   EngineRequestError,
   EngineTimeoutError,
+  EngineTlsError,
   EngineUnavailableError,
   type ErrorContext,
   ThrowawayError,
@@ -661,13 +662,14 @@ function stripUndefined(query: Record<string, unknown>): Record<string, unknown>
 }
 
 /** A failure of the engine itself rather than of the call: the engine is gone, hangs, is not trusted, or speaks no common API. */
-export type EngineFailure = EngineConnectionError | EngineTimeoutError | EngineHostKeyError | EngineApiVersionError;
+export type EngineFailure = EngineConnectionError | EngineTimeoutError | EngineHostKeyError | EngineTlsError | EngineApiVersionError;
 
 export function isEngineFailure(error: unknown): error is EngineFailure {
   return (
     error instanceof EngineConnectionError ||
     error instanceof EngineTimeoutError ||
     error instanceof EngineHostKeyError ||
+    error instanceof EngineTlsError ||
     error instanceof EngineApiVersionError
   );
 }
@@ -727,7 +729,7 @@ async function discover(): Promise<Engine> {
     } catch (error) {
       // An engine that failed to prove who it is, or that speaks no API we share, must not make way for another
       // one quietly: the user named it, and the reason is theirs to fix.
-      if (error instanceof EngineHostKeyError || error instanceof EngineApiVersionError) throw error;
+      if (error instanceof EngineHostKeyError || error instanceof EngineTlsError || error instanceof EngineApiVersionError) throw error;
       const reason =
         error instanceof EngineConnectionError ? ((error.cause as Error | undefined)?.message ?? error.reason) : engineMessage(error);
       attempts.push({ source: endpoint.source, endpoint: endpointUrl(endpoint), error: reason });

@@ -3,7 +3,7 @@ import type { RequestOptions } from "node:https";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import type { Duplex, Readable } from "node:stream";
-import { EngineConnectionError, EngineHttpError, EngineTimeoutError, ThrowawayError } from "../errors.js";
+import { EngineConnectionError, EngineHttpError, EngineTimeoutError, EngineTlsError, ThrowawayError } from "../errors.js";
 import { type EngineEndpoint, endpointUrl } from "./discovery.js";
 import { SshAgent, SshConnection } from "./ssh.js";
 import type { RegistryAuth } from "./types.js";
@@ -109,6 +109,36 @@ function failure(status: number, call: string, text: string): EngineHttpError {
     engineMessage: typeof message === "string" ? message.trim() : text.trim(),
     json: json ?? text,
   });
+}
+
+/** Node's codes for a server certificate that did not verify (OpenSSL's verify results, and Node's name check). */
+const CERT_NOT_VERIFIED = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_REVOKED",
+  "CERT_SIGNATURE_FAILURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** What to do about a TLS failure with this code; `undefined` when the code is not a TLS failure. */
+function tlsFailureFix(code: string): string | undefined {
+  if (CERT_NOT_VERIFIED.has(code)) {
+    return "the engine's certificate did not verify: put the CA that signed it in DOCKER_CERT_PATH as ca.pem";
+  }
+  if (code === "EPROTO" || code === "ERR_SSL_WRONG_VERSION_NUMBER") {
+    return "the engine does not speak TLS on this port: check the port, or the URL's scheme";
+  }
+  if (code.startsWith("ERR_SSL_")) {
+    return "the engine refused the handshake, usually for a missing or unknown client certificate: put cert.pem and key.pem in DOCKER_CERT_PATH";
+  }
+  return undefined;
 }
 
 function readAll(stream: Readable): Promise<string> {
@@ -317,7 +347,10 @@ export class HttpTransport implements Transport {
     socket.destroy = (error?: Error) => destroy(error === undefined ? undefined : (this.connectionError(error, name) as Error));
   }
 
-  /** Maps a lost or refused connection to {@link EngineConnectionError}; other errors (aborts, TLS) pass as they are. */
+  /**
+   * Maps a lost or refused connection to {@link EngineConnectionError} and a failed TLS handshake to
+   * {@link EngineTlsError}; other errors (aborts) pass as they are.
+   */
   private connectionError(error: unknown, name: string): unknown {
     // The ssh connection knows why it failed but not which call it carried.
     if (error instanceof EngineConnectionError && error.call === "ssh") {
@@ -331,7 +364,10 @@ export class HttpTransport implements Transport {
     }
     if (error instanceof ThrowawayError) return error;
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    if (code === undefined || !CONNECTION_LOST.has(code)) return error;
+    if (code === undefined) return error;
+    const tlsFix = this.https ? tlsFailureFix(code) : undefined;
+    if (tlsFix) return new EngineTlsError({ endpoint: this.url, call: name, reason: code, fix: tlsFix, cause: error });
+    if (!CONNECTION_LOST.has(code)) return error;
     return new EngineConnectionError({ endpoint: this.url, call: name, reason: code, cause: error });
   }
 

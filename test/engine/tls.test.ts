@@ -6,7 +6,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
-import { Engine, GenericContainer, setEngine } from "throwaway";
+import { Engine, EngineTlsError, GenericContainer, getEngine, setEngine } from "throwaway";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { engineCandidates, realDiscoveryEnvironment } from "../../src/engine/discovery.js";
 import { HttpTransport } from "../../src/engine/transport.js";
@@ -127,12 +127,45 @@ describe("TLS engines", () => {
     const client = engineFor({ DOCKER_HOST: `https://127.0.0.1:${port}` });
     try {
       const error = await client.ping().catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(Error);
-      expect((error as NodeJS.ErrnoException).code).toMatch(/CERT|SIGNATURE|ISSUER/);
+      expect(error).toBeInstanceOf(EngineTlsError);
+      expect(error).toMatchObject({ code: "THROWAWAY_ENGINE_TLS", endpoint: `tcp://127.0.0.1:${port}`, call: "GET /_ping" });
+      expect((error as EngineTlsError).reason).toMatch(/CERT|SIGNATURE|ISSUER/);
+      expect((error as EngineTlsError).message).toContain("did not verify: put the CA that signed it in DOCKER_CERT_PATH");
       expect(plaintext).toEqual([]);
       expect(tlsRequests).toEqual([]);
     } finally {
       client.close();
+    }
+  });
+
+  it("stops discovery at a DOCKER_HOST whose TLS fails, instead of quietly using another engine", async () => {
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = `https://127.0.0.1:${port}`;
+    setEngine(undefined);
+    try {
+      // The local socket would answer; the engine the user named must not be swapped for it.
+      await expect(getEngine()).rejects.toBeInstanceOf(EngineTlsError);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+      setEngine(undefined);
+    }
+  });
+
+  it("names a port that does not speak TLS", async () => {
+    const plain = createNetServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", () => socket.end("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"));
+    });
+    await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
+    const client = engineFor({ DOCKER_HOST: `https://127.0.0.1:${(plain.address() as { port: number }).port}` });
+    try {
+      const error = await client.ping().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EngineTlsError);
+      expect((error as EngineTlsError).message).toContain("does not speak TLS on this port");
+    } finally {
+      client.close();
+      await new Promise((resolve) => plain.close(resolve));
     }
   });
 
@@ -224,7 +257,7 @@ describe.skipIf(!remoteTls)("a real TLS dockerd (remote-tls)", () => {
     const client = engineFor({ DOCKER_HOST: remoteTls!.DOCKER_HOST!.replace(/^tcp:/, "https:") });
     try {
       const error = await client.ping().catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(Error);
+      expect(error).toBeInstanceOf(EngineTlsError);
       // A TLS failure, not an HTTP answer: over plain HTTP, dockerd would have answered 400 ("Client sent an HTTP
       // request to an HTTPS server").
       expect((error as { statusCode?: number }).statusCode).toBeUndefined();
