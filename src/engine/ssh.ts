@@ -53,7 +53,8 @@ const settingsCache = new Map<string, SshSettings>();
  * ~15 ms session over one login: the first ssh starts a shared master in the background, which exits 10 s after the
  * last session ends. The socket lives in the user's own ~/.ssh, named by ssh's hash of host, port and user plus
  * the config file in use (so a different identity or known_hosts never rides on another's login). Skipped when the
- * user's config sets its own ControlPath, or when ~/.ssh is missing, not writable, or too deep for a socket path.
+ * user's config sets its own ControlPath, when ~/.ssh is missing, not writable, or too deep for a socket path, and
+ * on Windows.
  */
 export function sshSettings(endpoint: SshEndpoint, configFile?: string): SshSettings {
   const key = JSON.stringify([endpoint.host, endpoint.port, endpoint.username, configFile]);
@@ -80,6 +81,8 @@ export function sshSettings(endpoint: SshEndpoint, configFile?: string): SshSett
 }
 
 function multiplexArgs(configFile: string | undefined): string[] {
+  // Windows' OpenSSH has no connection sharing.
+  if (process.platform === "win32") return [];
   const sshDir = join(userInfo().homedir, ".ssh");
   // ssh adds a 17-character suffix while it creates the socket; unix socket paths end at 107 bytes.
   if (Buffer.byteLength(sshDir) + "/throwaway-".length + 40 + 9 + 17 > 100) return [];
