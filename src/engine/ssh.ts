@@ -120,8 +120,6 @@ export class SshConnection extends Duplex {
     child.stdout.on("data", (chunk: Buffer) => {
       if (!this.push(chunk)) child.stdout.pause();
     });
-    // The stream ends when ssh has exited, not when its stdout ends: only then is it known whether that end was
-    // the remote side closing (fine) or ssh failing (say why, instead of a bare "socket hang up").
     child.stderr.on("data", (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString("utf8")).slice(-STDERR_LIMIT);
     });
@@ -138,6 +136,8 @@ export class SshConnection extends Duplex {
         }),
       );
     });
+    // The stream ends when ssh has exited, not when its stdout ends: only then is it known whether that end was
+    // the remote side closing (fine) or ssh failing (say why, instead of a bare "socket hang up").
     child.on("close", (code, signal) => {
       if (this.destroyed) return;
       if (code === 0) this.push(null);
