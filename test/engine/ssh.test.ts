@@ -4,7 +4,7 @@ import { Engine, EngineHostKeyError, GenericContainer, setEngine, Wait } from "t
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EngineEndpoint, parseDockerHost } from "../../src/engine/discovery.js";
 import { sshSettings } from "../../src/engine/ssh.js";
-import { type SshdFixture, sshdAvailable, startSshd } from "./sshd-fixture.js";
+import { type SshdFixture, sshdUnavailable, startSshd } from "./sshd-fixture.js";
 
 const BUSYBOX = "busybox:latest";
 type SshEndpoint = Extract<EngineEndpoint, { kind: "ssh" }>;
@@ -18,7 +18,10 @@ function sshEngine(configFile: string): Engine {
   return new Engine(parseDockerHost(sshd.url, "DOCKER_HOST"));
 }
 
-describe.skipIf(!sshdAvailable())("ssh:// engines (system ssh + docker system dial-stdio)", () => {
+const noSshd = sshdUnavailable();
+if (noSshd) console.log(`skipping the ssh:// engine tests: ${noSshd}`);
+
+describe.skipIf(noSshd !== undefined)("ssh:// engines (system ssh + docker system dial-stdio)", () => {
   beforeAll(async () => {
     sshd = await startSshd();
   });

@@ -25,8 +25,13 @@ export interface SshdFixture {
   stop(): Promise<void>;
 }
 
-export function sshdAvailable(): boolean {
-  return existsSync("/usr/sbin/sshd") && existsSync("/usr/bin/ssh");
+/** Why the fixture cannot run here, or `undefined` when it can. */
+export function sshdUnavailable(): string | undefined {
+  if (!existsSync("/usr/sbin/sshd") || !existsSync("/usr/bin/ssh"))
+    return "no /usr/sbin/sshd or /usr/bin/ssh (apt-get install -y openssh-server)";
+  // sshd's privilege separation and a root login to reach the engine's socket.
+  if (process.getuid?.() !== 0) return "sshd and its root login need root";
+  return undefined;
 }
 
 function freePort(): Promise<number> {
