@@ -34,6 +34,28 @@ export const env = {
   pushTimeoutMs: (fallback: number) => durationFromEnv("THROWAWAY_PUSH_TIMEOUT", fallback),
   /** `THROWAWAY_REAPER_GRACE`: ms the watchdog waits for a process of the session to come back (0 to 1 hour). */
   reaperGraceMs: (fallback: number) => durationFromEnv("THROWAWAY_REAPER_GRACE", fallback, { allowZero: true, max: 3_600_000 }),
+  /**
+   * `THROWAWAY_API_TIMEOUT`: ms the engine has to answer a non-streaming Engine API call (create, start, inspect,
+   * remove, ...) before it fails with an `EngineTimeoutError`. Streams (logs, events, pulls, builds, exec) and waits
+   * have none. Default 60000 (1 min).
+   */
+  apiTimeoutMs: () => durationFromEnv("THROWAWAY_API_TIMEOUT", 60_000),
+  /**
+   * `THROWAWAY_API_VERSION`: the Engine API version to speak, e.g. `1.41`, instead of the one negotiated with the
+   * engine (its own, capped at the newest throwaway knows). For testing against an old API. Default: negotiated.
+   */
+  apiVersion: () => {
+    const value = nonEmpty("THROWAWAY_API_VERSION");
+    if (value !== undefined && !/^1\.\d{1,3}$/.test(value)) {
+      throw new InvalidOptionError("THROWAWAY_API_VERSION", "an Engine API version such as `1.41`", process.env.THROWAWAY_API_VERSION);
+    }
+    return value;
+  },
+  /**
+   * `THROWAWAY_SSH_CONFIG`: an ssh_config file for `ssh://` engines, used instead of `~/.ssh/config` (`ssh -F`), e.g.
+   * a CI job's own identity and known_hosts. Default: ssh's usual config.
+   */
+  sshConfigFile: () => nonEmpty("THROWAWAY_SSH_CONFIG"),
 } as const;
 
 function nonEmpty(name: string): string | undefined {

@@ -209,6 +209,36 @@ export class EngineRequestError extends ThrowawayError {
 }
 
 /**
+ * The engine answered an Engine API call with a status the call does not accept. Callers branch on `status`; the
+ * engine's own words are in `engineMessage`, unchanged.
+ */
+export class EngineHttpError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_ENGINE_HTTP";
+  readonly code = EngineHttpError.CODE;
+  /** The HTTP status the engine answered with. */
+  readonly status: number;
+  /** The same as `status`, under the name {@link EngineRequestError} uses. */
+  readonly statusCode: number;
+  /** The engine's own text (its JSON `message`, else the body), trimmed; empty when it sent none. */
+  readonly engineMessage: string;
+  /** The call, e.g. `GET /containers/3f2a9c1b7d10/json`. */
+  readonly call: string;
+  /** The engine's answer, parsed when it was JSON. */
+  readonly json: unknown;
+  constructor(options: ThrowawayErrorOptions & { status: number; engineMessage: string; call: string; json?: unknown }) {
+    super(
+      `${options.call}: the engine answered HTTP ${options.status}${options.engineMessage ? `: ${options.engineMessage}` : ""}`,
+      options,
+    );
+    this.status = options.status;
+    this.statusCode = options.status;
+    this.engineMessage = options.engineMessage;
+    this.call = options.call;
+    this.json = options.json;
+  }
+}
+
+/**
  * The engine went away while a call was in flight or could not be reached at all: the connection was refused or
  * reset, its socket is gone, or the ssh process carrying it ended. One class for all of these, so callers can tell
  * "the engine is gone" from "the engine said no" ({@link EngineHttpError}).
@@ -227,6 +257,96 @@ export class EngineConnectionError extends ThrowawayError {
     this.endpoint = options.endpoint;
     this.call = options.call;
     this.reason = options.reason;
+  }
+}
+
+/**
+ * A non-streaming Engine API call got no answer within its deadline (`THROWAWAY_API_TIMEOUT`): the engine accepted
+ * the connection but hangs. Streams (logs, events, pulls, builds, exec, waits) have no such deadline.
+ */
+export class EngineTimeoutError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_ENGINE_TIMEOUT";
+  readonly code = EngineTimeoutError.CODE;
+  readonly endpoint: string;
+  /** The call that got no answer, e.g. `POST /containers/create`. */
+  readonly call: string;
+  readonly timeoutMs: number;
+  constructor(options: ThrowawayErrorOptions & { endpoint: string; call: string; timeoutMs: number }) {
+    super(
+      `The engine at ${options.endpoint} did not answer ${options.call} within ${options.timeoutMs} ms: check that the engine is healthy, or raise THROWAWAY_API_TIMEOUT`,
+      options,
+    );
+    this.endpoint = options.endpoint;
+    this.call = options.call;
+    this.timeoutMs = options.timeoutMs;
+  }
+}
+
+/**
+ * The ssh host key of an `ssh://` engine did not verify against known_hosts (unknown host, or a key that changed).
+ * Nothing was sent to the engine. The message says how to add the key; it quotes no key material.
+ */
+export class EngineHostKeyError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_ENGINE_HOST_KEY";
+  readonly code = EngineHostKeyError.CODE;
+  /** The ssh host as written in the engine's URL. */
+  readonly host: string;
+  /** The port from the URL; `undefined` when ssh's config decides it. */
+  readonly port: number | undefined;
+  constructor(options: ThrowawayErrorOptions & { host: string; port?: number; endpoint: string }) {
+    const target = options.port === undefined ? options.host : `[${options.host}]:${options.port}`;
+    const scan = options.port === undefined ? options.host : `-p ${options.port} ${options.host}`;
+    super(
+      `The ssh host key of ${target} (${options.endpoint}) did not verify against known_hosts: check the key's fingerprint with the engine's owner, then add it (\`ssh-keyscan ${scan} >> ~/.ssh/known_hosts\`, or connect once with \`ssh\` and accept it)`,
+      options,
+    );
+    this.host = options.host;
+    this.port = options.port;
+  }
+}
+
+/**
+ * TLS with a `tcp://`/`https://` engine failed: its certificate did not verify, it refused ours, or it does not
+ * speak TLS on that port. Nothing was sent in plain text. `reason` is Node's TLS error code.
+ */
+export class EngineTlsError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_ENGINE_TLS";
+  readonly code = EngineTlsError.CODE;
+  readonly endpoint: string;
+  readonly call: string;
+  /** e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, `ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE`, `EPROTO`. */
+  readonly reason: string;
+  constructor(options: ThrowawayErrorOptions & { endpoint: string; call: string; reason: string; fix: string }) {
+    super(`TLS with the engine at ${options.endpoint} failed (${options.reason}) during ${options.call}: ${options.fix}`, options);
+    this.endpoint = options.endpoint;
+    this.call = options.call;
+    this.reason = options.reason;
+  }
+}
+
+/**
+ * The engine and throwaway share no Engine API version: the engine is older than the oldest version throwaway
+ * supports, or it refuses the version throwaway asked for (e.g. one pinned with `THROWAWAY_API_VERSION`).
+ */
+export class EngineApiVersionError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_ENGINE_API_VERSION";
+  readonly code = EngineApiVersionError.CODE;
+  readonly endpoint: string;
+  /** The version throwaway asked for (or the oldest it supports, when the engine is too old). */
+  readonly clientVersion: string;
+  /** The highest version the engine speaks. */
+  readonly engineVersion: string;
+  /** The oldest version the engine accepts, when it said. */
+  readonly engineMinVersion: string | undefined;
+  constructor(
+    shortMessage: string,
+    options: ThrowawayErrorOptions & { endpoint: string; clientVersion: string; engineVersion: string; engineMinVersion?: string },
+  ) {
+    super(shortMessage, options);
+    this.endpoint = options.endpoint;
+    this.clientVersion = options.clientVersion;
+    this.engineVersion = options.engineVersion;
+    this.engineMinVersion = options.engineMinVersion;
   }
 }
 
@@ -296,7 +416,12 @@ for (const cls of [
   WaitTimeoutError,
   ContainerNotReadyError,
   EngineRequestError,
+  EngineHttpError,
   EngineConnectionError,
+  EngineTimeoutError,
+  EngineHostKeyError,
+  EngineTlsError,
+  EngineApiVersionError,
   ReaperError,
   FixtureFileError,
   FixtureStartError,

@@ -2,6 +2,12 @@ import { describe, expect, it } from "vitest";
 import {
   ContainerExitedError,
   describeValue,
+  EngineApiVersionError,
+  EngineConnectionError,
+  EngineHostKeyError,
+  EngineHttpError,
+  EngineTimeoutError,
+  EngineTlsError,
   EngineUnavailableError,
   ImagePullError,
   InvalidOptionError,
@@ -15,6 +21,24 @@ describe("errors", () => {
     [new EngineUnavailableError([]), "THROWAWAY_ENGINE_UNAVAILABLE", "EngineUnavailableError"],
     [new ImagePullError("m", { registry: "docker.io" }), "THROWAWAY_IMAGE_PULL", "ImagePullError"],
     [new ContainerExitedError("m", { exitCode: 1, oomKilled: false }), "THROWAWAY_CONTAINER_EXITED", "ContainerExitedError"],
+    [new EngineHttpError({ status: 500, engineMessage: "m", call: "GET /x" }), "THROWAWAY_ENGINE_HTTP", "EngineHttpError"],
+    [
+      new EngineConnectionError({ endpoint: "unix:///s", call: "GET /x", reason: "ECONNRESET" }),
+      "THROWAWAY_ENGINE_CONNECTION",
+      "EngineConnectionError",
+    ],
+    [new EngineTimeoutError({ endpoint: "unix:///s", call: "GET /x", timeoutMs: 1 }), "THROWAWAY_ENGINE_TIMEOUT", "EngineTimeoutError"],
+    [new EngineHostKeyError({ host: "h", endpoint: "ssh://h" }), "THROWAWAY_ENGINE_HOST_KEY", "EngineHostKeyError"],
+    [
+      new EngineTlsError({ endpoint: "tcp://h:2376", call: "GET /_ping", reason: "EPROTO", fix: "f" }),
+      "THROWAWAY_ENGINE_TLS",
+      "EngineTlsError",
+    ],
+    [
+      new EngineApiVersionError("m", { endpoint: "unix:///s", clientVersion: "1.41", engineVersion: "1.30" }),
+      "THROWAWAY_ENGINE_API_VERSION",
+      "EngineApiVersionError",
+    ],
   ])("%s has a stable code and name", (error, code, name) => {
     expect(error.code).toBe(code);
     expect(error.name).toBe(name);

@@ -16,7 +16,14 @@ export type EngineEndpoint =
       /** Paths of ca.pem, cert.pem, key.pem when TLS is on. */
       tls?: { ca?: string; cert?: string; key?: string; verify: boolean };
     }
-  | { kind: "ssh"; source: string; host: string; port: number; username?: string };
+  | {
+      kind: "ssh";
+      source: string;
+      host: string;
+      /** The port in the URL; without one, ssh's config decides (22 by default). */
+      port?: number;
+      username?: string;
+    };
 
 /** What discovery reads of the world; tests pass fakes. */
 export interface DiscoveryEnvironment {
@@ -57,17 +64,18 @@ export function parseDockerHost(url: string, source: string, tls?: Extract<Engin
   if (scheme === "npipe") return { kind: "npipe", source, socketPath: rest.replaceAll("/", "\\") };
   if (scheme === "tcp" || scheme === "http" || scheme === "https") {
     const parsed = new URL(`http://${rest}`);
-    const secure = scheme === "https" || tls !== undefined;
-    const port = parsed.port ? Number(parsed.port) : secure ? 2376 : 2375;
-    return { kind: "tcp", source, host: parsed.hostname.replace(/^\[|\]$/g, ""), port, ...(tls ? { tls } : {}) };
+    // https:// means TLS even with no cert folder: the server is then verified against the system's CAs.
+    const secureTls = tls ?? (scheme === "https" ? { verify: true } : undefined);
+    const port = parsed.port ? Number(parsed.port) : secureTls ? 2376 : 2375;
+    return { kind: "tcp", source, host: parsed.hostname.replace(/^\[|\]$/g, ""), port, ...(secureTls ? { tls: secureTls } : {}) };
   }
   if (scheme === "ssh") {
     const parsed = new URL(`ssh://${rest}`);
     return {
       kind: "ssh",
       source,
-      host: parsed.hostname,
-      port: parsed.port ? Number(parsed.port) : 22,
+      host: parsed.hostname.replace(/^\[|\]$/g, ""),
+      ...(parsed.port ? { port: Number(parsed.port) } : {}),
       ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
     };
   }
@@ -117,6 +125,22 @@ export function contextEndpoint(world: DiscoveryEnvironment): EngineEndpoint | u
   return parseDockerHost(endpoint.Host, `docker context ${JSON.stringify(name)}`, tls);
 }
 
+const isSet = (value: string | undefined) => value !== undefined && value !== "" && value !== "0";
+
+/**
+ * TLS for `DOCKER_HOST`, as the docker CLI reads it: `DOCKER_TLS_VERIFY` turns TLS on and verifies the server,
+ * `DOCKER_TLS` turns it on without verifying; client certificates and the CA come from `DOCKER_CERT_PATH` (default
+ * `~/.docker`), each used when its file exists. An `https://` URL always means TLS, verified unless `DOCKER_TLS`
+ * alone asks otherwise.
+ */
+function tlsFromEnv(world: DiscoveryEnvironment, dockerHost: string): Extract<EngineEndpoint, { kind: "tcp" }>["tls"] {
+  const verify = isSet(world.env.DOCKER_TLS_VERIFY);
+  const insecure = !verify && isSet(world.env.DOCKER_TLS);
+  if (!verify && !insecure && !/^https:\/\//i.test(dockerHost.trim())) return undefined;
+  const certPath = world.env.DOCKER_CERT_PATH || dockerConfigDir(world);
+  return { ca: join(certPath, "ca.pem"), cert: join(certPath, "cert.pem"), key: join(certPath, "key.pem"), verify: !insecure };
+}
+
 /**
  * Every place an engine may answer, in the order they are tried. An explicit `DOCKER_HOST` or context is the user's
  * choice, so it comes first; the well-known sockets follow only when they exist on disk.
@@ -125,13 +149,7 @@ export function engineCandidates(world: DiscoveryEnvironment = realDiscoveryEnvi
   const candidates: EngineEndpoint[] = [];
   const dockerHost = world.env.DOCKER_HOST;
   if (dockerHost) {
-    const verify = world.env.DOCKER_TLS_VERIFY !== undefined && world.env.DOCKER_TLS_VERIFY !== "" && world.env.DOCKER_TLS_VERIFY !== "0";
-    const certPath = world.env.DOCKER_CERT_PATH || (verify ? dockerConfigDir(world) : undefined);
-    const tls =
-      verify && certPath
-        ? { ca: join(certPath, "ca.pem"), cert: join(certPath, "cert.pem"), key: join(certPath, "key.pem"), verify: true }
-        : undefined;
-    candidates.push(parseDockerHost(dockerHost, "DOCKER_HOST", tls));
+    candidates.push(parseDockerHost(dockerHost, "DOCKER_HOST", tlsFromEnv(world, dockerHost)));
   } else {
     const fromContext = contextEndpoint(world);
     if (fromContext) candidates.push(fromContext);
@@ -169,7 +187,7 @@ export function endpointUrl(endpoint: EngineEndpoint): string {
     case "tcp":
       return `tcp://${endpoint.host}:${endpoint.port}`;
     case "ssh":
-      return `ssh://${endpoint.username ? `${endpoint.username}@` : ""}${endpoint.host}:${endpoint.port}`;
+      return `ssh://${endpoint.username ? `${endpoint.username}@` : ""}${endpoint.host}${endpoint.port !== undefined ? `:${endpoint.port}` : ""}`;
   }
 }
 
@@ -186,9 +204,18 @@ export function containerHost(endpoint: EngineEndpoint, env: Record<string, stri
 }
 
 /**
+ * Whether the engine runs on this machine, sharing its files, process view and 127.0.0.1: the one place that tells
+ * local engines from remote ones. A unix socket or named pipe is local; tcp:// and ssh:// engines count as remote
+ * even on 127.0.0.1 (what they publish and mount is the engine's machine's business).
+ */
+export function isLocalEndpoint(endpoint: EngineEndpoint): boolean {
+  return endpoint.kind === "unix" || endpoint.kind === "npipe";
+}
+
+/**
  * The host IP ports are published on. Local engines publish on loopback only: nothing is exposed to the network, and
  * there is a single binding per port, so IPv4 and IPv6 can never map one container port to two host ports.
  */
 export function publishHostIp(endpoint: EngineEndpoint): string {
-  return endpoint.kind === "unix" || endpoint.kind === "npipe" ? "127.0.0.1" : "";
+  return isLocalEndpoint(endpoint) ? "127.0.0.1" : "";
 }

@@ -1,13 +1,28 @@
 import { readFileSync } from "node:fs";
 import type { Duplex, Readable } from "node:stream";
 import type Docker from "dockerode";
+import { env } from "../config.js";
 import { debug } from "../debug.js";
-import { ContainerStartError, EngineRequestError, EngineUnavailableError, type ErrorContext } from "../errors.js";
+import {
+  ContainerStartError,
+  EngineApiVersionError,
+  EngineConnectionError,
+  EngineHostKeyError,
+  EngineHttpError,
+  EngineRequestError,
+  EngineTimeoutError,
+  EngineTlsError,
+  EngineUnavailableError,
+  type ErrorContext,
+  ThrowawayError,
+} from "../errors.js";
+import { compareApiVersions, MIN_API_VERSION, negotiateApiVersion } from "./api-version.js";
 import { demuxAll, demuxLines, type LogLine } from "./demux.js";
 import { containerHost, type EngineEndpoint, endpointUrl, engineCandidates, publishHostIp } from "./discovery.js";
 import { jsonLines } from "./json-lines.js";
+import { sshSettings } from "./ssh.js";
 import { type EngineTraits, engineTraits, type InfoAnswer, isPodman, type PodmanInfoAnswer, type VersionAnswer } from "./traits.js";
-import { HttpTransport } from "./transport.js";
+import { HttpTransport, type TlsMaterial } from "./transport.js";
 import type {
   ContainerInspect,
   ContainerSummary,
@@ -62,6 +77,7 @@ interface DialOptions {
   authconfig?: RegistryAuth | { base64: string };
   registryconfig?: Record<string, RegistryAuth>;
   headers?: Record<string, string>;
+  /** ms the engine has to answer; default `THROWAWAY_API_TIMEOUT`; 0 for none (long polls). Streams have none. */
   timeoutMs?: number;
   fresh?: boolean;
 }
@@ -82,6 +98,8 @@ interface EngineError extends Error {
 
 /** The text the engine gave for a failed call (its JSON `message`), else the transport error's. */
 export function engineMessage(error: unknown): string {
+  if (error instanceof EngineHttpError) return error.engineMessage || error.shortMessage;
+  if (error instanceof ThrowawayError) return error.shortMessage;
   const e = error as EngineError;
   if (e?.json && typeof e.json === "object" && typeof e.json.message === "string") return e.json.message.trim();
   if (e?.name === "AbortError" || e?.name === "TimeoutError") return e.message;
@@ -111,24 +129,59 @@ export class Engine {
   readonly host: string;
   /** The host IP ports are published on (empty: every interface). */
   readonly publishHostIp: string;
-  // The Engine API goes over Node's own http (src/engine/transport.ts): dockerode, with its gRPC and SSH stacks,
-  // costs ~80 ms and ~28 MiB in every test process. It stays for ssh:// engines and for a client passed in code.
+  // The Engine API goes over Node's own http (src/engine/transport.ts), ssh:// engines included (through the system
+  // ssh client): dockerode, with its gRPC and SSH stacks, costs ~80 ms and ~28 MiB in every test process. It stays
+  // only for a client passed in code.
   private readonly docker: Promise<Docker> | undefined;
   private readonly transport: HttpTransport | undefined;
+  private readonly apiTimeoutMs: number;
+  /** The version pinned with `THROWAWAY_API_VERSION`, if any: then no negotiation. */
+  private readonly pinnedApiVersion: string | undefined;
+  /** The version requests are sent at; unknown until the engine's first answer (then unversioned paths). */
+  private negotiatedApiVersion: string | undefined;
+  /** The newest version the engine speaks, from its last answer. */
+  private engineApiVersion: string | undefined;
   private infoCache: Promise<{ Architecture: string; OSType: string; ServerVersion: string; OperatingSystem: string }> | undefined;
   private traitsCache: Promise<EngineTraits> | undefined;
 
   constructor(endpoint: EngineEndpoint, docker?: Docker) {
     this.endpoint = endpoint;
+    this.apiTimeoutMs = env.apiTimeoutMs();
+    this.pinnedApiVersion = env.apiVersion();
     if (docker) this.docker = Promise.resolve(docker);
-    else if (endpoint.kind === "ssh") {
-      // Only ssh:// needs dockerode's transport (it tunnels through ssh2); loaded when the first call is made.
-      this.docker = import("dockerode").then(({ default: Dockerode }) => new Dockerode(dockerodeOptions(endpoint)));
-    } else {
-      this.transport = new HttpTransport(endpoint, endpoint.kind === "tcp" ? tlsMaterial(endpoint) : undefined);
+    else {
+      const tls = endpoint.kind === "tcp" ? tlsMaterial(endpoint) : undefined;
+      const sshConfigFile = endpoint.kind === "ssh" ? env.sshConfigFile() : undefined;
+      this.transport = new HttpTransport(endpoint, {
+        ...(tls ? { tls } : {}),
+        ...(sshConfigFile ? { sshConfigFile } : {}),
+        onApiVersion: (version) => this.noteApiVersion(version),
+      });
     }
-    this.host = containerHost(endpoint);
+    const host = containerHost(endpoint);
+    // An ssh:// host may be an alias of the user's ssh config: its ports are reached at the address it stands for.
+    this.host = endpoint.kind === "ssh" && host === endpoint.host ? (sshSettings(endpoint, env.sshConfigFile()).hostname ?? host) : host;
     this.publishHostIp = publishHostIp(endpoint);
+  }
+
+  /** The Engine API version requests go out at (`undefined` before the engine first answered, or for a passed client). */
+  get apiVersion(): string | undefined {
+    return this.docker ? undefined : (this.pinnedApiVersion ?? this.negotiatedApiVersion);
+  }
+
+  private noteApiVersion(version: string): void {
+    this.engineApiVersion = version;
+    if (this.negotiatedApiVersion === undefined && compareApiVersions(version, MIN_API_VERSION) >= 0) {
+      this.negotiatedApiVersion = negotiateApiVersion(version);
+    }
+  }
+
+  /**
+   * Closes the kept-alive connections this engine holds idle (for an ssh:// engine, its ssh processes). Calls made
+   * later open new ones; idle connections never keep the process alive, so this is for tidiness, not exit.
+   */
+  close(): void {
+    this.transport?.close();
   }
 
   /** `unix:///var/run/docker.sock (default socket)`. */
@@ -145,6 +198,37 @@ export class Engine {
     this.apiCalls++;
     debug("engine", `${method} ${path}`);
     const hasQuery = options.query && Object.keys(options.query).length > 0;
+    const statusCodes = options.statusCodes ?? { 200: true, 201: true, 204: true, 304: true };
+    if (this.transport) {
+      const tooOld = this.engineTooOld();
+      if (tooOld) return Promise.reject(tooOld);
+      const version = this.apiVersion;
+      const streaming = (options.isStream ?? false) || (options.hijack ?? false);
+      const sent = this.transport.request<T>({
+        method,
+        path: version ? `/v${version}${path}` : path,
+        ...(hasQuery ? { query: stripUndefined(options.query!) } : {}),
+        ...(options.body !== undefined ? { body: options.body } : {}),
+        ...(options.file ? { file: options.file } : {}),
+        statusCodes,
+        isStream: options.isStream ?? false,
+        hijack: options.hijack ?? false,
+        ...(streaming ? {} : { timeoutMs: options.timeoutMs ?? this.apiTimeoutMs }),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.authconfig ? { authconfig: options.authconfig } : {}),
+        ...(options.registryconfig ? { registryconfig: options.registryconfig } : {}),
+        ...(options.headers ? { headers: options.headers } : {}),
+        ...(options.fresh ? { fresh: true } : {}),
+      });
+      return sent.then(
+        (result) => {
+          const late = this.engineTooOld();
+          if (late) throw late;
+          return result;
+        },
+        (error: unknown) => this.versionRefusal(error, version),
+      );
+    }
     const modemOptions: Record<string, unknown> = {
       path: hasQuery ? `${path}?` : path,
       method,
@@ -152,7 +236,7 @@ export class Engine {
         ...(hasQuery ? { _query: stripUndefined(options.query!) } : {}),
         ...(options.body !== undefined ? { _body: options.body } : {}),
       },
-      statusCodes: options.statusCodes ?? { 200: true, 201: true, 204: true, 304: true },
+      statusCodes,
       isStream: options.isStream ?? false,
     };
     if (options.signal) modemOptions.abortSignal = options.signal;
@@ -163,23 +247,6 @@ export class Engine {
     // credentials of a password with `~`, `?` or `>` at the wrong offset. Given pre-encoded, it is sent as is.
     if (options.registryconfig) modemOptions.registryconfig = { base64: encodeRegistryHeader(options.registryconfig) };
     if (options.headers) modemOptions.headers = options.headers;
-    if (this.transport) {
-      return this.transport.request<T>({
-        method,
-        path,
-        ...(hasQuery ? { query: stripUndefined(options.query!) } : {}),
-        ...(options.body !== undefined ? { body: options.body } : {}),
-        ...(options.file ? { file: options.file } : {}),
-        statusCodes: modemOptions.statusCodes as Record<number, boolean | string>,
-        isStream: options.isStream ?? false,
-        hijack: options.hijack ?? false,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.authconfig ? { authconfig: options.authconfig } : {}),
-        ...(options.registryconfig ? { registryconfig: options.registryconfig } : {}),
-        ...(options.headers ? { headers: options.headers } : {}),
-        ...(options.fresh ? { fresh: true } : {}),
-      });
-    }
     return this.docker!.then(
       (docker) =>
         new Promise<T>((resolve, reject) => {
@@ -187,6 +254,56 @@ export class Engine {
             err ? reject(err) : resolve(data),
           );
         }),
+    );
+  }
+
+  /** An engine older than the oldest version throwaway supports (unless a version is pinned: then the engine decides). */
+  private engineTooOld(): EngineApiVersionError | undefined {
+    const engineVersion = this.engineApiVersion;
+    if (this.pinnedApiVersion || !engineVersion || compareApiVersions(engineVersion, MIN_API_VERSION) >= 0) return undefined;
+    return new EngineApiVersionError(
+      `The engine at ${endpointUrl(this.endpoint)} speaks Engine API ${engineVersion}, older than ${MIN_API_VERSION}, the oldest throwaway supports: upgrade the engine`,
+      { endpoint: endpointUrl(this.endpoint), clientVersion: MIN_API_VERSION, engineVersion },
+    );
+  }
+
+  /**
+   * A 400 on a versioned path may be the engine refusing the version itself (a pinned one it finds too old or too
+   * new). Only then, off the hot path, one `/version` call tells which versions the engine accepts; a version it
+   * does not accept becomes an {@link EngineApiVersionError} naming both, anything else stays what it was.
+   */
+  private async versionRefusal(error: unknown, version: string | undefined): Promise<never> {
+    if (!version || !(error instanceof EngineHttpError) || error.status !== 400 || !this.transport) throw error;
+    let accepted: { ApiVersion?: string; MinAPIVersion?: string };
+    try {
+      this.apiCalls++;
+      accepted = await this.transport.request({
+        method: "GET",
+        path: "/version",
+        statusCodes: { 200: true },
+        isStream: false,
+        hijack: false,
+        timeoutMs: this.apiTimeoutMs,
+      });
+    } catch {
+      throw error;
+    }
+    const newest = accepted.ApiVersion;
+    const oldest = accepted.MinAPIVersion;
+    const tooNew = newest !== undefined && compareApiVersions(version, newest) > 0;
+    const tooOld = oldest !== undefined && compareApiVersions(version, oldest) < 0;
+    if (!tooNew && !tooOld) throw error;
+    const range = `${oldest ?? "?"} to ${newest ?? "?"}`;
+    throw new EngineApiVersionError(
+      `The engine at ${endpointUrl(this.endpoint)} refuses Engine API ${version} (it accepts ${range}): ${this.pinnedApiVersion ? "unset THROWAWAY_API_VERSION or pin a version in that range" : "upgrade throwaway or the engine"}`,
+      {
+        endpoint: endpointUrl(this.endpoint),
+        clientVersion: version,
+        engineVersion: newest ?? "unknown",
+        ...(oldest ? { engineMinVersion: oldest } : {}),
+        details: `The engine said: ${error.engineMessage}`,
+        cause: error,
+      },
     );
   }
 
@@ -253,6 +370,7 @@ export class Engine {
   async waitContainer(id: string, signal?: AbortSignal): Promise<number> {
     const result = await this.dial<{ StatusCode: number }>("POST", `/containers/${id}/wait`, {
       query: { condition: "not-running" },
+      timeoutMs: 0,
       ...(signal ? { signal } : {}),
     });
     return result.StatusCode;
@@ -263,11 +381,20 @@ export class Engine {
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
-    await this.dial("POST", `/containers/${id}/stop`, { query: { t: timeoutSeconds }, statusCodes: { 204: true, 304: true } });
+    await this.dial("POST", `/containers/${id}/stop`, {
+      query: { t: timeoutSeconds },
+      statusCodes: { 204: true, 304: true },
+      // The engine answers after the container's own grace period: that is not a hang.
+      timeoutMs: this.apiTimeoutMs + timeoutSeconds * 1000,
+    });
   }
 
   async restartContainer(id: string, timeoutSeconds: number): Promise<void> {
-    await this.dial("POST", `/containers/${id}/restart`, { query: { t: timeoutSeconds }, statusCodes: { 204: true } });
+    await this.dial("POST", `/containers/${id}/restart`, {
+      query: { t: timeoutSeconds },
+      statusCodes: { 204: true },
+      timeoutMs: this.apiTimeoutMs + timeoutSeconds * 1000,
+    });
   }
 
   /** Removes a container; a container that is already gone (or being removed) is not an error. */
@@ -278,13 +405,14 @@ export class Engine {
         statusCodes: { 204: true, 404: true },
       });
     } catch (error) {
-      // Someone else (the exit hooks, the reaper, a parallel stop) is already removing it. Returning now would let
-      // the caller remove the container's network while it is still attached: wait until it is really gone.
-      if (engineStatus(error) !== 409 || !/already in progress/i.test(engineMessage(error))) throw error;
+      // Someone else (the exit hooks, the reaper, a parallel stop) is already removing it: with `force`, that is the
+      // only conflict the engine reports (409). Returning now would let the caller remove the container's network
+      // while it is still attached: wait until it is really gone.
+      if (engineStatus(error) !== 409 || options.force === false) throw error;
       await this.dial("POST", `/containers/${id}/wait`, {
         query: { condition: "removed" },
         statusCodes: { 200: true, 404: true },
-        signal: AbortSignal.timeout(30_000),
+        timeoutMs: 30_000,
       }).catch(() => {});
     }
   }
@@ -581,12 +709,17 @@ export class Engine {
     });
   }
 
-  /** Wraps an engine failure in a {@link ContainerStartError} carrying the engine's own text. */
-  startError(what: string, error: unknown, context: ErrorContext): ContainerStartError {
+  /**
+   * Wraps an engine failure in a {@link ContainerStartError} carrying the engine's own text. A failure of the engine
+   * itself (gone, hung, untrusted, incompatible) is returned as it is: one class for it wherever it happens.
+   */
+  startError(what: string, error: unknown, context: ErrorContext): ContainerStartError | EngineFailure {
+    if (isEngineFailure(error)) return error;
     return new ContainerStartError(`${what}: ${engineMessage(error)}`, { ...context, cause: error });
   }
 
-  requestError(what: string, error: unknown, context: ErrorContext = {}): EngineRequestError {
+  requestError(what: string, error: unknown, context: ErrorContext = {}): EngineRequestError | EngineFailure {
+    if (isEngineFailure(error)) return error;
     const status = engineStatus(error);
     return new EngineRequestError(`${what}: ${engineMessage(error)}`, {
       ...context,
@@ -605,41 +738,20 @@ function stripUndefined(query: Record<string, unknown>): Record<string, unknown>
   return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
 }
 
-function dockerodeOptions(endpoint: EngineEndpoint): Docker.DockerOptions {
-  switch (endpoint.kind) {
-    case "unix":
-    case "npipe":
-      return { socketPath: endpoint.socketPath };
-    case "tcp": {
-      if (!endpoint.tls) return { protocol: "http", host: endpoint.host, port: endpoint.port };
-      const read = (path: string | undefined) => (path ? readOptional(path) : undefined);
-      const ca = read(endpoint.tls.ca);
-      const cert = read(endpoint.tls.cert);
-      const key = read(endpoint.tls.key);
-      return {
-        protocol: "https",
-        host: endpoint.host,
-        port: endpoint.port,
-        ...(ca ? { ca } : {}),
-        ...(cert ? { cert } : {}),
-        ...(key ? { key } : {}),
-        ...(endpoint.tls.verify ? {} : { checkServerIdentity: () => undefined }),
-      } as Docker.DockerOptions;
-    }
-    case "ssh":
-      return {
-        protocol: "ssh",
-        host: endpoint.host,
-        port: endpoint.port,
-        ...(endpoint.username ? { username: endpoint.username } : {}),
-        sshOptions: { agent: process.env.SSH_AUTH_SOCK },
-      } as Docker.DockerOptions;
-  }
+/** A failure of the engine itself rather than of the call: the engine is gone, hangs, is not trusted, or speaks no common API. */
+export type EngineFailure = EngineConnectionError | EngineTimeoutError | EngineHostKeyError | EngineTlsError | EngineApiVersionError;
+
+export function isEngineFailure(error: unknown): error is EngineFailure {
+  return (
+    error instanceof EngineConnectionError ||
+    error instanceof EngineTimeoutError ||
+    error instanceof EngineHostKeyError ||
+    error instanceof EngineTlsError ||
+    error instanceof EngineApiVersionError
+  );
 }
 
-function tlsMaterial(
-  endpoint: Extract<EngineEndpoint, { kind: "tcp" }>,
-): { ca?: Buffer; cert?: Buffer; key?: Buffer; verify: boolean } | undefined {
+function tlsMaterial(endpoint: Extract<EngineEndpoint, { kind: "tcp" }>): TlsMaterial | undefined {
   if (!endpoint.tls) return undefined;
   const ca = endpoint.tls.ca ? readOptional(endpoint.tls.ca) : undefined;
   const cert = endpoint.tls.cert ? readOptional(endpoint.tls.cert) : undefined;
@@ -692,7 +804,12 @@ async function discover(): Promise<Engine> {
       debug("engine", `using ${engine.describe()}`);
       return engine;
     } catch (error) {
-      attempts.push({ source: endpoint.source, endpoint: endpointUrl(endpoint), error: engineMessage(error) });
+      // An engine that failed to prove who it is, or that speaks no API we share, must not make way for another
+      // one quietly: the user named it, and the reason is theirs to fix.
+      if (error instanceof EngineHostKeyError || error instanceof EngineTlsError || error instanceof EngineApiVersionError) throw error;
+      const reason =
+        error instanceof EngineConnectionError ? ((error.cause as Error | undefined)?.message ?? error.reason) : engineMessage(error);
+      attempts.push({ source: endpoint.source, endpoint: endpointUrl(endpoint), error: reason });
     }
   }
   if (candidates.length === 0) {

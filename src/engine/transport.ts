@@ -1,7 +1,11 @@
 import { type ClientRequest, Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import type { RequestOptions } from "node:https";
 import { createRequire } from "node:module";
+import type { Socket } from "node:net";
 import type { Duplex, Readable } from "node:stream";
-import type { EngineEndpoint } from "./discovery.js";
+import { EngineConnectionError, EngineHttpError, EngineTimeoutError, EngineTlsError, ThrowawayError } from "../errors.js";
+import { type EngineEndpoint, endpointUrl } from "./discovery.js";
+import { SshAgent, SshConnection } from "./ssh.js";
 import type { RegistryAuth } from "./types.js";
 
 // node:https (and TLS) loads only for TLS engines: about 1 MiB that local-socket users never need.
@@ -29,18 +33,53 @@ export interface TransportRequest {
   authconfig?: RegistryAuth | { base64: string };
   registryconfig?: Record<string, RegistryAuth>;
   headers?: Record<string, string>;
+  /**
+   * ms the engine has to answer, counted from when the request is sent in full, after which the call fails with an
+   * {@link EngineTimeoutError}. Ignored for streams and upgrades, which live as long as their caller wants.
+   */
+  timeoutMs?: number;
 }
 
 /** A failed call, shaped as callers read it: `statusCode`, the engine's JSON in `json`, its text in the message. */
-export interface TransportError extends Error {
-  statusCode?: number;
-  reason?: string;
-  json?: unknown;
-}
+export type TransportError = EngineHttpError;
 
 export interface Transport {
   request<T>(request: TransportRequest): Promise<T>;
 }
+
+/** TLS material for a `tcp://`/`https://` engine, read from the cert folder. */
+export interface TlsMaterial {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  verify: boolean;
+}
+
+export interface HttpTransportOptions {
+  tls?: TlsMaterial;
+  /** `ssh_config` file for `ssh://` engines (`ssh -F`). */
+  sshConfigFile?: string;
+  /** Called with the `Api-Version` header of every answer (the engine's own API version). */
+  onApiVersion?: (version: string) => void;
+}
+
+/**
+ * Connection failures that mean the engine is not there (any more): its socket file is gone, nothing listens, or
+ * the connection broke mid-call. Node reports them by errno code, which is what is matched here.
+ */
+const CONNECTION_LOST = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ENOENT",
+  "EPIPE",
+  "ENOTCONN",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ETIMEDOUT",
+]);
 
 /** `{ a: 1, filters: {...} }` → `a=1&filters=%7B...%7D`: objects go as JSON, as the Engine API expects. */
 export function encodeQuery(query: Record<string, unknown>): string {
@@ -58,20 +97,50 @@ function base64Url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }
 
-function failure(status: number, statusCodes: Record<number, boolean | string>, text: string): TransportError {
+function failure(status: number, call: string, text: string): EngineHttpError {
   let json: unknown = null;
   try {
     json = text ? JSON.parse(text) : null;
   } catch {
     json = null;
   }
-  const reason = typeof statusCodes[status] === "string" ? (statusCodes[status] as string) : "unexpected";
-  const message = (json as { message?: string } | null)?.message ?? text.trim();
-  const error: TransportError = new Error(`(HTTP code ${status}) ${reason} - ${message}`);
-  error.statusCode = status;
-  error.reason = reason;
-  error.json = json ?? text;
-  return error;
+  const message = (json as { message?: unknown } | null)?.message;
+  return new EngineHttpError({
+    status,
+    call,
+    engineMessage: typeof message === "string" ? message.trim() : text.trim(),
+    json: json ?? text,
+  });
+}
+
+/** Node's codes for a server certificate that did not verify (OpenSSL's verify results, and Node's name check). */
+const CERT_NOT_VERIFIED = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_REVOKED",
+  "CERT_SIGNATURE_FAILURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** What to do about a TLS failure with this code; `undefined` when the code is not a TLS failure. */
+function tlsFailureFix(code: string): string | undefined {
+  if (CERT_NOT_VERIFIED.has(code)) {
+    return "the engine's certificate did not verify: put the CA that signed it in DOCKER_CERT_PATH as ca.pem";
+  }
+  if (code === "EPROTO" || code === "ERR_SSL_WRONG_VERSION_NUMBER") {
+    return "the engine does not speak TLS on this port: check the port, or the URL's scheme";
+  }
+  if (code.startsWith("ERR_SSL_")) {
+    return "the engine refused the handshake, usually for a missing or unknown client certificate: put cert.pem and key.pem in DOCKER_CERT_PATH";
+  }
+  return undefined;
 }
 
 function readAll(stream: Readable): Promise<string> {
@@ -84,41 +153,66 @@ function readAll(stream: Readable): Promise<string> {
 }
 
 /**
- * A lean Engine API client on Node's own `http`/`https`, for unix sockets, named pipes and TCP (with TLS). It does
- * what throwaway needs of a transport (JSON calls, streams, upgrades for exec and attach, registry auth headers) and
- * no more: loading it costs a few milliseconds and a few MiB, where dockerode with its gRPC and SSH stacks costs
- * ~80 ms and ~28 MiB in every test process. Connections are kept alive and reused between calls.
+ * A lean Engine API client on Node's own `http`/`https`, for unix sockets, named pipes, TCP (with TLS) and ssh
+ * (through the system `ssh` client). It does what throwaway needs of a transport (JSON calls, streams, upgrades for
+ * exec and attach, registry auth headers) and no more: loading it costs a few milliseconds and a few MiB, where
+ * dockerode with its gRPC and SSH stacks costs ~80 ms and ~28 MiB in every test process. Connections are kept alive
+ * and reused between calls.
+ *
+ * Failures are typed: the engine saying no is an {@link EngineHttpError}, the engine being gone an
+ * {@link EngineConnectionError}, no answer in time an {@link EngineTimeoutError}.
  */
 export class HttpTransport implements Transport {
   private readonly agent: HttpAgent;
-  /** Same settings (TLS material included), no pool: each call on it opens a new connection. */
-  private readonly freshAgent: HttpAgent;
-  private readonly target: { socketPath?: string; host?: string; port?: number; https: boolean };
+  private readonly target: {
+    socketPath?: string;
+    host?: string;
+    port?: number;
+    ca?: Buffer;
+    cert?: Buffer;
+    key?: Buffer;
+    rejectUnauthorized?: boolean;
+  };
+  private readonly https: boolean;
+  private readonly url: string;
+  private readonly connect: (() => Duplex) | undefined;
+  private readonly onApiVersion: ((version: string) => void) | undefined;
 
-  constructor(endpoint: Exclude<EngineEndpoint, { kind: "ssh" }>, tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; verify: boolean }) {
-    let makeAgent: (keepAlive: boolean) => HttpAgent;
+  constructor(endpoint: EngineEndpoint, options: HttpTransportOptions = {}) {
+    this.url = endpointUrl(endpoint);
+    this.onApiVersion = options.onApiVersion;
+    const { tls } = options;
     if (endpoint.kind === "tcp") {
-      const https = endpoint.tls !== undefined;
-      this.target = { host: endpoint.host, port: endpoint.port, https };
-      makeAgent = (keepAlive) =>
-        https
-          ? new (loadHttps().Agent)({
-              keepAlive,
+      // TLS whenever the endpoint asks for it (https://, DOCKER_TLS_VERIFY, DOCKER_TLS, a context's certs); a TLS
+      // endpoint never falls back to plain HTTP: a failed handshake fails the call.
+      this.https = endpoint.tls !== undefined;
+      this.target = {
+        host: endpoint.host,
+        port: endpoint.port,
+        ...(this.https
+          ? {
               ...(tls?.ca ? { ca: tls.ca } : {}),
               ...(tls?.cert ? { cert: tls.cert } : {}),
               ...(tls?.key ? { key: tls.key } : {}),
               rejectUnauthorized: tls?.verify ?? true,
-            })
-          : new HttpAgent({ keepAlive });
+            }
+          : {}),
+      };
+      this.agent = this.https ? new (loadHttps().Agent)({ keepAlive: true, ...this.target }) : new HttpAgent({ keepAlive: true });
+    } else if (endpoint.kind === "ssh") {
+      this.https = false;
+      this.target = { host: endpoint.host };
+      this.agent = new SshAgent(endpoint, options.sshConfigFile);
+      this.connect = () => new SshConnection(endpoint, options.sshConfigFile);
     } else {
-      this.target = { socketPath: endpoint.socketPath, https: false };
-      makeAgent = (keepAlive) => new HttpAgent({ keepAlive });
+      this.https = false;
+      this.target = { socketPath: endpoint.socketPath };
+      this.agent = new HttpAgent({ keepAlive: true });
     }
-    this.agent = makeAgent(true);
-    this.freshAgent = makeAgent(false);
   }
 
   request<T>(call: TransportRequest): Promise<T> {
+    const name = `${call.method} ${call.path}`;
     return new Promise<T>((resolve, reject) => {
       const headers: Record<string, string | number> = { ...call.headers };
       let payload: string | undefined;
@@ -139,41 +233,68 @@ export class HttpTransport implements Transport {
         headers.Connection = "Upgrade";
         headers.Upgrade = "tcp";
       }
-      const options = {
+      const connect = this.connect;
+      const options: RequestOptions = {
         method: call.method,
         path: `${call.path}${call.query ? encodeQuery(call.query) : ""}`,
         headers,
-        // Upgraded and streamed connections are long-lived: keep them out of the pool.
-        agent: call.hijack ? false : call.fresh ? this.freshAgent : this.agent,
-        // Without the pool's agent an upgraded call must carry the TLS material itself, or the engine's cert fails.
-        ...(call.hijack && this.target.https ? tlsOf(this.agent) : {}),
-        ...(this.target.socketPath ? { socketPath: this.target.socketPath } : { host: this.target.host, port: this.target.port }),
+        ...this.target,
+        // Upgraded connections leave the pool for good, and a `fresh` call must not reuse one (a dockerd shutting down
+        // still serves the connections it has): both get a connection of their own (Node dials it with
+        // `createConnection` only when no agent is given, not even `false`).
+        ...(call.hijack || call.fresh
+          ? connect
+            ? { createConnection: () => connect() as Socket }
+            : { agent: false }
+          : { agent: this.agent }),
         ...(call.signal ? { signal: call.signal } : {}),
       };
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       const settle = (fn: () => void) => {
         if (!settled) {
           settled = true;
+          clearTimeout(timer);
           fn();
         }
       };
-      const req: ClientRequest = (this.target.https ? loadHttps().request : httpRequest)(options);
+      const fail = (error: unknown) => settle(() => reject(this.connectionError(error, name)));
+      const req: ClientRequest = (this.https ? loadHttps().request : httpRequest)(options);
+      const bounded = !call.isStream && !call.hijack && call.timeoutMs !== undefined && call.timeoutMs > 0;
+      if (bounded) {
+        const arm = () => {
+          if (settled) return;
+          timer = setTimeout(() => {
+            const error = new EngineTimeoutError({ endpoint: this.url, call: name, timeoutMs: call.timeoutMs! });
+            settle(() => reject(error));
+            req.destroy(error);
+          }, call.timeoutMs);
+        };
+        // An upload is counted from its end, so a large copy is not cut short by its own upload time; anything else
+        // from the start, connecting included (a TCP engine that drops packets would otherwise hang the OS's way).
+        if (call.file) req.once("finish", arm);
+        else arm();
+      }
       if (call.hijack) {
-        req.on("upgrade", (_res: IncomingMessage, socket: Duplex, head: Buffer) => {
+        req.on("upgrade", (res: IncomingMessage, socket: Duplex, head: Buffer) => {
+          this.observe(res);
+          this.typeSocketErrors(socket, name);
           if (head.length > 0) socket.unshift(head);
           settle(() => resolve(socket as unknown as T));
         });
       }
       req.on("response", (res: IncomingMessage) => {
+        this.observe(res);
         const status = res.statusCode ?? 0;
         if (call.statusCodes[status] !== true) {
           readAll(res).then(
-            (text) => settle(() => reject(failure(status, call.statusCodes, text))),
-            (error: unknown) => settle(() => reject(error)),
+            (text) => settle(() => reject(failure(status, name, text))),
+            (error: unknown) => fail(error),
           );
           return;
         }
         if (call.isStream) {
+          this.watchStream(res, name, call.signal);
           settle(() => resolve(res as unknown as T));
           return;
         }
@@ -189,10 +310,10 @@ export class HttpTransport implements Transport {
             }
             settle(() => resolve((text ? parsed : null) as T));
           },
-          (error: unknown) => settle(() => reject(error)),
+          (error: unknown) => fail(error),
         );
       });
-      req.on("error", (error) => settle(() => reject(error)));
+      req.on("error", fail);
       if (call.file) {
         call.file.on("error", (error) => req.destroy(error));
         call.file.pipe(req);
@@ -202,14 +323,63 @@ export class HttpTransport implements Transport {
     });
   }
 
+  private observe(res: IncomingMessage): void {
+    const version = res.headers["api-version"];
+    if (this.onApiVersion && typeof version === "string") this.onApiVersion(version);
+  }
+
+  /**
+   * A stream whose connection breaks before it ends (the engine went away) fails with an
+   * {@link EngineConnectionError} instead of Node's bare `aborted`: callers reading logs or events mid-wait can then
+   * tell a lost engine from their own abort.
+   */
+  private watchStream(res: IncomingMessage, name: string, signal: AbortSignal | undefined): void {
+    const socket = res.socket;
+    if (!socket) return;
+    const onClose = () => {
+      if (res.complete || res.destroyed || signal?.aborted) return;
+      res.destroy(new EngineConnectionError({ endpoint: this.url, call: name, reason: "connection closed mid-stream" }));
+    };
+    // Ahead of Node's own listener, which would destroy the stream with a plain `aborted` error first.
+    socket.prependListener("close", onClose);
+    res.once("close", () => socket.removeListener("close", onClose));
+  }
+
+  /**
+   * An upgraded connection is the caller's from now on, but a reset of it is still the engine going away: its
+   * read errors (which Node raises through `destroy`) become an {@link EngineConnectionError} too.
+   */
+  private typeSocketErrors(socket: Duplex, name: string): void {
+    const destroy = socket.destroy.bind(socket);
+    socket.destroy = (error?: Error) => destroy(error === undefined ? undefined : (this.connectionError(error, name) as Error));
+  }
+
+  /**
+   * Maps a lost or refused connection to {@link EngineConnectionError} and a failed TLS handshake to
+   * {@link EngineTlsError}; other errors (aborts) pass as they are.
+   */
+  private connectionError(error: unknown, name: string): unknown {
+    // The ssh connection knows why it failed but not which call it carried.
+    if (error instanceof EngineConnectionError && error.call === "ssh") {
+      return new EngineConnectionError({
+        endpoint: error.endpoint,
+        call: name,
+        reason: error.reason,
+        ...(error.details ? { details: error.details } : {}),
+        cause: error.cause,
+      });
+    }
+    if (error instanceof ThrowawayError) return error;
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === undefined) return error;
+    const tlsFix = this.https ? tlsFailureFix(code) : undefined;
+    if (tlsFix) return new EngineTlsError({ endpoint: this.url, call: name, reason: code, fix: tlsFix, cause: error });
+    if (!CONNECTION_LOST.has(code)) return error;
+    return new EngineConnectionError({ endpoint: this.url, call: name, reason: code, cause: error });
+  }
+
   /** Closes idle kept-alive connections (open ones close when their calls end). */
   close(): void {
     this.agent.destroy();
   }
-}
-
-/** The TLS settings an https agent was made with, for a request that goes without the agent. */
-function tlsOf(agent: HttpAgent): Record<string, unknown> {
-  const { ca, cert, key, rejectUnauthorized } = (agent as unknown as { options: Record<string, unknown> }).options;
-  return { ca, cert, key, rejectUnauthorized };
 }

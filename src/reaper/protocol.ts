@@ -75,6 +75,8 @@ export function isEndpoint(value: unknown): value is EngineEndpoint {
   if (typeof value !== "object" || value === null) return false;
   const e = value as { kind?: unknown; socketPath?: unknown; host?: unknown; port?: unknown };
   if (e.kind === "unix" || e.kind === "npipe") return typeof e.socketPath === "string";
-  if (e.kind === "tcp" || e.kind === "ssh") return typeof e.host === "string" && typeof e.port === "number";
+  if (e.kind === "tcp") return typeof e.host === "string" && typeof e.port === "number";
+  // An ssh:// URL without a port leaves it to the ssh config.
+  if (e.kind === "ssh") return typeof e.host === "string" && (e.port === undefined || typeof e.port === "number");
   return false;
 }

@@ -28,6 +28,12 @@ const TERMINATE_WAIT_MS = 3000;
 /** When to load the reaping code after listening (ms); see where it is used. */
 const PRELOAD_DELAY_MS = 1000;
 
+/**
+ * How long one reap pass may take (ms). Each Engine API call already has its own timeout (`THROWAWAY_API_TIMEOUT`);
+ * this bounds the pass as a whole, so an engine that answers but crawls cannot keep the watchdog alive forever.
+ */
+const REAP_DEADLINE_MS = 180_000;
+
 /** How long an abandoned bind lock (its owner died inside the few ms it holds it) blocks others (ms). */
 const STALE_LOCK_MS = 2000;
 
@@ -139,9 +145,9 @@ export async function runWatchdog(config: WatchdogConfig, spawner: Socket | unde
           }
         }),
       );
-    await pass("pass 1", false);
+    await withDeadline(pass("pass 1", false), REAP_DEADLINE_MS, fail);
     await new Promise((resolve) => setTimeout(resolve, SECOND_PASS_DELAY_MS));
-    await pass("pass 2", true);
+    await withDeadline(pass("pass 2", true), REAP_DEADLINE_MS, fail);
     log("done");
     process.exit(0);
   };
@@ -295,5 +301,21 @@ function releaseLock(lock: string): void {
     rmdirSync(lock);
   } catch {
     // Already released by a stale-lock breaker.
+  }
+}
+
+/** Waits for `work`, but no longer than `ms`; says so through `report` when it gives up. */
+async function withDeadline(work: Promise<unknown>, ms: number, report: (line: string) => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      report(`reap pass not finished after ${ms} ms: giving up on what is left`);
+      resolve();
+    }, ms);
+  });
+  try {
+    await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }

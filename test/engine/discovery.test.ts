@@ -5,9 +5,11 @@ import {
   type DiscoveryEnvironment,
   endpointUrl,
   engineCandidates,
+  isLocalEndpoint,
   parseDockerHost,
   publishHostIp,
 } from "../../src/engine/discovery.js";
+import { sshArgs } from "../../src/engine/ssh.js";
 import { InvalidOptionError } from "../../src/errors.js";
 
 function world(overrides: Partial<DiscoveryEnvironment> & { files?: Record<string, string> } = {}): DiscoveryEnvironment {
@@ -87,6 +89,31 @@ describe("engineCandidates", () => {
     });
   });
 
+  it("always uses TLS for an https:// DOCKER_HOST, verified, with DOCKER_CERT_PATH's files when set", () => {
+    expect(engineCandidates(world({ env: { DOCKER_HOST: "https://remote" } }))[0]).toMatchObject({
+      kind: "tcp",
+      port: 2376,
+      tls: { verify: true },
+    });
+    expect(engineCandidates(world({ env: { DOCKER_HOST: "https://remote:9999", DOCKER_CERT_PATH: "/certs" } }))[0]).toMatchObject({
+      port: 9999,
+      tls: { ca: "/certs/ca.pem", cert: "/certs/cert.pem", key: "/certs/key.pem", verify: true },
+    });
+  });
+
+  it("reads DOCKER_TLS as TLS without verification, and leaves tcp:// plain without either variable", () => {
+    expect(engineCandidates(world({ env: { DOCKER_HOST: "tcp://remote:2376", DOCKER_TLS: "1" } }))[0]).toMatchObject({
+      tls: { ca: "/home/dev/.docker/ca.pem", verify: false },
+    });
+    expect(engineCandidates(world({ env: { DOCKER_HOST: "tcp://remote:2375" } }))[0]).not.toHaveProperty("tls");
+  });
+
+  it("leaves an ssh:// engine's port and user to the ssh config when the URL has none", () => {
+    const [endpoint] = engineCandidates(world({ env: { DOCKER_HOST: "ssh://builder" } }));
+    expect(endpoint).toEqual({ kind: "ssh", source: "DOCKER_HOST", host: "builder" });
+    expect(endpointUrl(endpoint!)).toBe("ssh://builder");
+  });
+
   it("follows the current docker context from config.json and its meta store", () => {
     const meta = `/home/dev/.docker/contexts/meta/${sha("colima")}/meta.json`;
     const candidates = engineCandidates(
@@ -136,5 +163,37 @@ describe("containerHost and publishHostIp", () => {
     expect(containerHost(remote, { THROWAWAY_HOST_OVERRIDE: "gateway" })).toBe("gateway");
     expect(publishHostIp(local)).toBe("127.0.0.1");
     expect(publishHostIp(remote)).toBe("");
+    expect(isLocalEndpoint(local)).toBe(true);
+    expect(isLocalEndpoint(remote)).toBe(false);
+    expect(isLocalEndpoint({ kind: "ssh", source: "x", host: "127.0.0.1" })).toBe(false);
+  });
+});
+
+describe("sshArgs", () => {
+  it("runs dial-stdio in batch mode, with the URL's user and port only when given, the host after `--`", () => {
+    expect(sshArgs({ kind: "ssh", source: "x", host: "builder", port: 2222, username: "ci" })).toEqual([
+      "-o",
+      "BatchMode=yes",
+      "-l",
+      "ci",
+      "-p",
+      "2222",
+      "--",
+      "builder",
+      "docker",
+      "system",
+      "dial-stdio",
+    ]);
+    expect(sshArgs({ kind: "ssh", source: "x", host: "-oProxyCommand=x" }, "/ci/ssh_config")).toEqual([
+      "-F",
+      "/ci/ssh_config",
+      "-o",
+      "BatchMode=yes",
+      "--",
+      "-oProxyCommand=x",
+      "docker",
+      "system",
+      "dial-stdio",
+    ]);
   });
 });

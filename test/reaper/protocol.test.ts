@@ -23,6 +23,14 @@ describe("parseClientMessage", () => {
     });
   });
 
+  it("keeps an ssh:// endpoint whose port is left to the ssh config", () => {
+    const ssh = { kind: "ssh", source: "DOCKER_HOST", host: "builder" };
+    const sshWithPort = { kind: "ssh", source: "DOCKER_HOST", host: "builder", port: 2222, username: "ci" };
+    expect(parseClientMessage(JSON.stringify({ endpoints: [ssh, sshWithPort, { kind: "ssh", host: "x", port: "22" }] }))).toEqual({
+      endpoints: [ssh, sshWithPort],
+    });
+  });
+
   it("ignores what is not a message (a probe's noise, another program on the socket)", () => {
     expect(parseClientMessage("GET / HTTP/1.1")).toEqual({});
     expect(parseClientMessage('{"pid":-1}')).toEqual({});
