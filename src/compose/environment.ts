@@ -234,6 +234,8 @@ export class StartedDockerComposeEnvironment implements AsyncDisposable {
 function serviceError(error: unknown, project: ComposeProject): unknown {
   if (!(error instanceof FixtureStartError)) return error;
   const container = error.fixture;
+  // A network that failed is no service's failure: its own error says what happened.
+  if (container.startsWith("network:")) return error.cause ?? error;
   const service =
     [...project.services.keys()].find((name) => container.startsWith(`${name}-`) && /^\d+$/.test(container.slice(name.length + 1))) ??
     container;
