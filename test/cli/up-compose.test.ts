@@ -6,10 +6,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleUsersService } from "../../examples/users-service/bundle.js";
-import { requireBuild, runCli, startCli, unique } from "../fixtures/cli-up/cli-child.js";
+import { type CliChild, requireBuild, runCli, startCli, unique } from "../fixtures/cli-up/cli-child.js";
 
 const dirs: string[] = [];
 const projects: string[] = [];
+/** `up` children a failed test may leave running: Ctrl-C'd in afterAll, so they clean up after themselves. */
+const children: CliChild[] = [];
+
+function startUp(args: string[]): CliChild {
+  const child = startCli(args);
+  children.push(child);
+  return child;
+}
 
 /** What the engine has of a compose project, asked with the docker CLI. */
 function leftovers(project: string): string[] {
@@ -69,7 +77,13 @@ function hasDockerCompose(): boolean {
 
 beforeAll(() => requireBuild());
 
-afterAll(() => {
+afterAll(async () => {
+  for (const child of children) {
+    if (child.process.exitCode === null && child.process.signalCode === null) {
+      child.process.kill("SIGINT");
+      await child.ended;
+    }
+  }
   const left = projects.flatMap(leftovers);
   for (const name of projects) {
     const ids = (args: string[]) =>
@@ -90,7 +104,7 @@ afterAll(() => {
 describe("throwaway up -f docker-compose.yml", () => {
   it("starts the services in order, prints how to reach them, exec reaches a service, Ctrl-C removes everything", async () => {
     const { dir, name, file } = composeProject("cli-compose");
-    const up = startCli(["up", "-f", file]);
+    const up = startUp(["up", "-f", file]);
     await up.waitFor(/Streaming logs\. Ctrl-C stops and removes everything\./, "stderr");
     await up.waitFor(/^ {2}port 8080 +\d+$/m, "stdout");
     expect(up.stderr()).toContain(`Starting 3 fixtures of ${file} (project ${name})`);
@@ -145,7 +159,7 @@ describe("throwaway up -f docker-compose.yml", () => {
     await bundleUsersService();
     const name = unique("cli-compose-users");
     projects.push(name);
-    const up = startCli(["up", "-f", "examples/users-service/docker-compose.yml", "--project", name, "--quiet"]);
+    const up = startUp(["up", "-f", "examples/users-service/docker-compose.yml", "--project", name, "--quiet"]);
     await up.waitFor(/^Running\. Ctrl-C stops and removes everything\.$/m, "stderr");
     await up.waitFor(/^users-service-1 .*\n {2}host +127\.0\.0\.1\n {2}port 8080 +\d+$/m, "stdout");
     const port = Number(up.stdout().match(/^users-service-1 .*\n {2}host +127\.0\.0\.1\n {2}port 8080 +(\d+)$/m)![1]);
