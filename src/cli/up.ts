@@ -10,7 +10,7 @@ import { removeOne } from "../reaper/remove.js";
 import { getSessionId, LABELS } from "../reaper/session.js";
 import { trackedResources, untrackResource } from "../reaper/tracker.js";
 import { type CliCommand, type CliIo, EXIT, UsageError } from "./command.js";
-import { composeStart, displayPath, findComposeFiles, loadComposeFiles } from "./fixtures/compose-source.js";
+import { composeFixtureNames, composeStart, displayPath, findComposeFiles, loadComposeFiles } from "./fixtures/compose-source.js";
 import { connectionLines, describeFixture, envEntries, envFileText, type FixtureInfo } from "./fixtures/describe.js";
 import { prepareForProject, removeCreatedSince, removeReplaced } from "./fixtures/keep.js";
 import { findFixtureFile, loadFixtures } from "./fixtures/load.js";
@@ -104,8 +104,8 @@ command line, 130 after Ctrl-C (143 after SIGTERM, 129 after SIGHUP).`,
       display = composeFiles.map((f) => displayPath(f)).join(", ");
       project = composeProject.name;
       const plan = { ...(only ? { only } : {}), ...(values.profile ? { profiles: values.profile as string[] } : {}) };
-      names = composeStart(composeProject, { ...plan, keep: false }).containers;
-      definitionsFor = (keep) => ({ definitions: composeStart(composeProject, { ...plan, keep }).definitions });
+      names = composeFixtureNames(composeProject, plan);
+      definitionsFor = (keep) => ({ definitions: composeStart(composeProject, { ...plan, keep }) });
       what = "fixture";
     } else {
       const file = findFixtureFile(positionals[0]);

@@ -91,8 +91,11 @@ export function composeDefinitions(project: ComposeProject, services: readonly s
       asked.set(dependency, set);
     }
   }
-  const builds = new Map<string, Promise<BuiltImage>>();
+  const builds = new Map<string, SharedBuild>();
   for (const spec of specs) {
+    // Built at once, side by side with the first starts: an image is not a dependency's business, so waiting for
+    // one (a database becoming healthy) must not also wait for the build.
+    if (spec.build) builds.set(spec.name, startBuild(spec, options));
     if (spec.containerName !== undefined && spec.replicas > 1) {
       throw new ComposeFileError(
         { file: project.files[0]!, keyPath: `services.${spec.name}.container_name`, line: undefined },
@@ -110,7 +113,7 @@ export function composeDefinitions(project: ComposeProject, services: readonly s
         name: replica,
         needs,
         create: async (started, context) => {
-          const container = await baseContainer(spec, builds, options, context);
+          const container = await baseContainer(spec, builds, context);
           configureContainer(container, project, spec, index + 1, started, options, asked.get(spec.name));
           return container;
         },
@@ -120,25 +123,41 @@ export function composeDefinitions(project: ComposeProject, services: readonly s
   return definitions;
 }
 
-async function baseContainer(
-  spec: ServiceSpec,
-  builds: Map<string, Promise<BuiltImage>>,
-  options: DefinitionOptions,
-  context: FixtureContext,
-): Promise<GenericContainer> {
-  if (!spec.build) return new GenericContainer(spec.image!);
-  let build = builds.get(spec.name);
-  if (!build) {
-    const builder = GenericContainer.fromDockerfile(spec.build.context, {
-      buildArgs: spec.build.args,
-      ...(spec.build.dockerfile ? { dockerfile: spec.build.dockerfile } : {}),
-      ...(spec.build.target ? { target: spec.build.target } : {}),
-    });
-    // `image:` with `build:` names the built image, as Compose tags it.
-    build = builder.buildImage(spec.image, { keep: options.keep, onProgress: context.onProgress });
-    builds.set(spec.name, build);
+/** A build started once for all of a service's replicas; progress goes to each replica's listener that asked. */
+interface SharedBuild {
+  image: Promise<BuiltImage>;
+  listeners: Set<(event: Parameters<FixtureContext["onProgress"]>[0]) => void>;
+}
+
+function startBuild(spec: ServiceSpec, options: DefinitionOptions): SharedBuild {
+  const listeners: SharedBuild["listeners"] = new Set();
+  const build = spec.build!;
+  const builder = GenericContainer.fromDockerfile(build.context, {
+    buildArgs: build.args,
+    ...(build.dockerfile ? { dockerfile: build.dockerfile } : {}),
+    ...(build.target ? { target: build.target } : {}),
+  });
+  // `image:` with `build:` names the built image, as Compose tags it.
+  const image = builder.buildImage(spec.image, {
+    keep: options.keep,
+    onProgress: (event) => {
+      for (const listener of listeners) listener(event);
+    },
+  });
+  // Awaited by the replicas' factories; a failure nobody reached (a dependency failed first) is not unhandled.
+  image.catch(() => {});
+  return { image, listeners };
+}
+
+async function baseContainer(spec: ServiceSpec, builds: Map<string, SharedBuild>, context: FixtureContext): Promise<GenericContainer> {
+  const build = builds.get(spec.name);
+  if (!build) return new GenericContainer(spec.image!);
+  build.listeners.add(context.onProgress);
+  try {
+    return (await build.image).container();
+  } finally {
+    build.listeners.delete(context.onProgress);
   }
-  return (await build).container();
 }
 
 function configureContainer(
