@@ -32,8 +32,10 @@ Options:
     const { project } = projectFromArguments(values.project as string | undefined, positionals[0], values.file as string[] | undefined);
     const engine = await getEngine();
     const { containers, networks } = await listProject(engine, project);
-    // A compose project's named volumes (ours only: they carry the session label), which `up` never labels as fixtures.
-    const volumes = await engine.listVolumes({ label: [`${COMPOSE_LABELS.project}=${project}`, LABELS.session] });
+    // A compose project's named volumes, which `up` never labels as fixtures: ours only (a session's, or kept).
+    const volumes = (await engine.listVolumes({ label: [`${COMPOSE_LABELS.project}=${project}`] })).filter(
+      (volume) => volume.Labels?.[LABELS.session] !== undefined || volume.Labels?.[LABELS.keep] === "true",
+    );
     if (containers.length === 0 && networks.length === 0 && volumes.length === 0) {
       io.out(`Nothing of project ${project} to remove.`);
       return EXIT.ok;

@@ -238,8 +238,9 @@ function configureContainer(
           [COMPOSE_LABELS.project]: project.name,
           [COMPOSE_LABELS.volume]: m.source,
           [COMPOSE_LABELS.version]: "2.0.0",
-          ...sessionLabels(),
-          ...(options.keep ? { [LABELS.keep]: "true" } : {}),
+          // A kept volume outlives the session, and its labels are part of the container's reuse hash: no session
+          // (nor pid) labels then, or the next `up --keep` would never find its containers again.
+          ...(options.keep ? { [LABELS.keep]: "true" } : sessionLabels()),
         };
     return [
       {

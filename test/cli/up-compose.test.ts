@@ -138,7 +138,7 @@ describe("throwaway up -f docker-compose.yml", () => {
     expect(leftovers(name)).toEqual([]);
   });
 
-  it("finds the compose file in the working directory as Compose does; --detach leaves it running, down removes it all", async () => {
+  it("finds the compose file in the working directory as Compose does; --detach leaves it running, a second one reuses it, down removes it all", async () => {
     const { dir, name } = composeProject("cli-compose-cwd");
     const up = await runCli(["up", "--detach"], { cwd: dir });
     expect(up.code, up.stderr).toBe(0);
@@ -149,6 +149,11 @@ describe("throwaway up -f docker-compose.yml", () => {
       `network ${name}_default`,
       `volume ${name}_data`,
     ]);
+    // Kept: a second `up` finds the same containers (their reuse hash holds no session or pid labels).
+    const again = await runCli(["up", "--detach"], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/^ {2}web-1 +reused container [0-9a-f]{12}/m);
+    expect(leftovers(name)).toHaveLength(4);
     const down = await runCli(["down"], { cwd: dir });
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toContain(`Removed project ${name}: 2 containers, 1 network, 1 volume.`);
