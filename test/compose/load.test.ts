@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Compose interpolation syntax is what these tests are about.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ComposeFileError, ComposeUnsupportedError, DockerComposeEnvironment, loadComposeProject } from "throwaway/compose";
@@ -234,6 +234,31 @@ volumes:
     const theirs = composeConfig(dir, {}).services;
     expect(web.environment).toEqual(theirs.web!.environment);
     expect(worker.environment).toEqual(theirs.worker!.environment);
+  });
+
+  it("reads env_file under environment, and extends a service of another file with its paths relative to it", () => {
+    const dir = project({
+      "docker-compose.yml": `services:
+  api:
+    extends:
+      file: common/base.yml
+      service: base
+    env_file: [api.env]
+    environment:
+      LEVEL: debug
+`,
+      "api.env": "LEVEL=info\nNAME=api\n# comment\nQUOTED='single $x'\n",
+    });
+    mkdirSync(join(dir, "common", "ctx"), { recursive: true });
+    writeFileSync(
+      join(dir, "common", "base.yml"),
+      'services:\n  base:\n    image: busybox\n    build: ./ctx\n    environment:\n      FROM_BASE: "yes"\n',
+    );
+    const api = loadComposeProject({ dir, files: ["docker-compose.yml"] }).services.get("api")!;
+    expect(api.environment).toEqual({ LEVEL: "debug", NAME: "api", QUOTED: "single $x", FROM_BASE: "yes" });
+    expect(api.build?.context).toBe(join(dir, "common", "ctx"));
+    if (!dockerCompose) return;
+    expect(api.environment).toEqual(composeConfig(dir, {}).services.api!.environment);
   });
 
   it("leaves out services whose profiles are inactive, unless asked for by name", () => {
