@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests and examples import the package by its public names; point those at the sources.
     alias: [
       { find: /^throwaway\/mysql$/, replacement: src("modules/mysql/index.ts") },
+      { find: /^throwaway\/compose$/, replacement: src("compose/index.ts") },
       { find: /^throwaway\/vitest$/, replacement: src("vitest/index.ts") },
       { find: /^throwaway$/, replacement: src("index.ts") },
     ],

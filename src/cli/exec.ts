@@ -1,3 +1,4 @@
+import { COMPOSE_LABELS } from "../compose/definitions.js";
 import { type Engine, getEngine } from "../engine/engine.js";
 import type { ContainerSummary } from "../engine/types.js";
 import { InvalidOptionError } from "../errors.js";
@@ -18,7 +19,8 @@ With a terminal, the command gets a TTY that follows the terminal's size; piped 
 
 Options:
   -f, --file <path>      the fixture file whose project to look in (default: ./throwaway.fixtures.ts, .mts,
-                         .js or .mjs; it is not loaded)
+                         .js or .mjs; it is not loaded), or a compose file (then <name> is a service, \`web\`
+                         for its first container, or a container, \`web-2\`)
   -p, --project <name>   the project, as given to \`up --project\` (then no file is needed)
   -u, --user <user>      user, uid, user:group or uid:gid to run as (default: the container's)
   -w, --workdir <dir>    working directory in the container
@@ -43,7 +45,8 @@ Options:
       if (equals <= 0) throw new UsageError(`--env takes KEY=value, got ${JSON.stringify(entry)}`);
       env[entry.slice(0, equals)] = entry.slice(equals + 1);
     }
-    const { project } = projectFromArguments(values.project as string | undefined, values.file as string | undefined);
+    const file = values.file as string | undefined;
+    const { project } = projectFromArguments(values.project as string | undefined, file);
     const engine = await getEngine();
     const container = await findFixtureContainer(engine, project, name);
     const tty = values["no-tty"] !== true && process.stdin.isTTY === true && process.stdout.isTTY === true;
@@ -67,7 +70,10 @@ Options:
 async function findFixtureContainer(engine: Engine, project: string, name: string): Promise<ContainerSummary> {
   const { containers } = await listProject(engine, project);
   const running = containers.filter((c) => c.State === "running");
-  const matches = running.filter((c) => c.Labels[FIXTURE_LABELS.fixture] === name).sort((a, b) => b.Created - a.Created);
+  // A compose service's name stands for its first container, as in `docker compose exec`.
+  const named = running.filter((c) => c.Labels[FIXTURE_LABELS.fixture] === name);
+  const byService = running.filter((c) => c.Labels[COMPOSE_LABELS.service] === name && c.Labels[COMPOSE_LABELS.number] === "1");
+  const matches = (named.length > 0 ? named : byService).sort((a, b) => b.Created - a.Created);
   if (matches[0]) return matches[0];
   const others = [...new Set(running.map((c) => fixtureOf(c)))].sort();
   const stopped = containers.find((c) => c.Labels[FIXTURE_LABELS.fixture] === name);

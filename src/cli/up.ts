@@ -1,12 +1,16 @@
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { constants } from "node:os";
+import { COMPOSE_LABELS } from "../compose/definitions.js";
 import { StartedContainer } from "../container/started-container.js";
-import { getEngine } from "../engine/engine.js";
+import { type Engine, getEngine } from "../engine/engine.js";
 import { ThrowawayError } from "../errors.js";
 import { type StartedSet, selectFixtures, startFixtureSet } from "../fixtures/run.js";
+import type { FixtureDefinition } from "../fixtures/types.js";
 import { removeOne } from "../reaper/remove.js";
+import { getSessionId, LABELS } from "../reaper/session.js";
 import { trackedResources, untrackResource } from "../reaper/tracker.js";
 import { type CliCommand, type CliIo, EXIT, UsageError } from "./command.js";
+import { composeFixtureNames, composeStart, displayPath, findComposeFiles, loadComposeFiles } from "./fixtures/compose-source.js";
 import { connectionLines, describeFixture, envEntries, envFileText, type FixtureInfo } from "./fixtures/describe.js";
 import { prepareForProject, removeCreatedSince, removeReplaced } from "./fixtures/keep.js";
 import { findFixtureFile, loadFixtures } from "./fixtures/load.js";
@@ -30,6 +34,7 @@ export const up: CliCommand = {
   name: "up",
   summary: "Start a fixture file's containers for development, print how to reach them, stream their logs",
   help: `Usage: throwaway up [file] [options]
+       throwaway up -f docker-compose.yml [-f override.yml] [options]
 
 Starts the fixtures a fixture file exports (default: ./throwaway.fixtures.ts, .mts, .js or .mjs), the very
 definitions the tests use: each after the fixtures it needs, independent ones side by side. Prints how to reach
@@ -42,11 +47,19 @@ A fixture file exports a set made with defineFixtures() (TypeScript is compiled 
     .add("network", () => new Network())
     .add("mysql", ["network"], ({ network }) => new MySqlContainer("mysql:5.7").withNetwork(network));
 
+A compose file works too, natively (no Compose binary): \`-f\` files (merged in order), a .yml/.yaml argument,
+or, when the folder has no fixture file, its compose.yaml, compose.yml, docker-compose.yaml or
+docker-compose.yml (and the matching .override file) as Compose finds them. Containers are named
+<project>-<service>-<n> and carry Compose's labels; the project is Compose's (\`name:\`, else the folder's name).
+
 Options:
+  -f, --file <path>     a compose file (repeatable)
+  --profile <name>      a compose profile to enable (repeatable; default: COMPOSE_PROFILES)
   --keep                leave them running after exit; the next \`up\` of the file reuses them (the same
                         containers, ready at once) unless their definition changed; \`throwaway down\` removes them
   -d, --detach          start them, print how to reach them and exit, leaving them running (implies --keep)
-  --only <name>         start this fixture and the ones it needs instead of the whole file (repeatable)
+  --only <name>         start this fixture (or compose service) and the ones it needs instead of the whole
+                        file (repeatable)
   --write-env <path>    also write how to reach them to a dotenv file: MYSQL_HOST, MYSQL_PORT, MYSQL_URI, ...
                         (the same as --env-file, which Node 20 and 22 take for their own option wherever it
                         appears, failing while the file does not exist yet)
@@ -59,6 +72,8 @@ While kept containers of the project exist, a plain \`up\` reuses them too and l
 Exit codes: 0 after --detach, 1 when a fixture fails to start (its last log lines follow), 2 for a wrong
 command line, 130 after Ctrl-C (143 after SIGTERM, 129 after SIGHUP).`,
   options: {
+    file: { type: "string", short: "f", multiple: true },
+    profile: { type: "string", multiple: true },
     keep: { type: "boolean" },
     detach: { type: "boolean", short: "d" },
     only: { type: "string", multiple: true },
@@ -74,24 +89,46 @@ command line, 130 after Ctrl-C (143 after SIGTERM, 129 after SIGHUP).`,
     const keepAsked = values.keep === true || detach;
     const envFile = (values["write-env"] ?? values["env-file"]) as string | undefined;
     const only = values.only as string[] | undefined;
-    const file = findFixtureFile(positionals[0]);
-    const project = values.project === undefined ? defaultProjectName(file.path) : validateProjectName(values.project as string);
+    const composeFiles = findComposeFiles(values.file as string[] | undefined, positionals[0]);
+    const given = values.project !== undefined ? validateProjectName(values.project as string) : undefined;
     // Finding the engine (loading its client, a ping) overlaps with compiling and loading the fixture file.
     const enginePromise = getEngine();
     enginePromise.catch(() => {});
-    const { fixtures } = await loadFixtures(file);
-    for (const name of only ?? []) {
-      if (!fixtures.names.includes(name)) {
-        throw new UsageError(
-          `--only ${name}: ${file.display} has no fixture ${JSON.stringify(name)} (it has ${fixtures.names.join(", ")})`,
-        );
+    let display: string;
+    let project: string;
+    let names: string[];
+    let definitionsFor: (keep: boolean) => { definitions: readonly FixtureDefinition[]; only?: string[] };
+    let what: string;
+    if (composeFiles) {
+      const composeProject = loadComposeFiles(composeFiles, given);
+      display = composeFiles.map((f) => displayPath(f)).join(", ");
+      project = composeProject.name;
+      const plan = { ...(only ? { only } : {}), ...(values.profile ? { profiles: values.profile as string[] } : {}) };
+      names = composeFixtureNames(composeProject, plan);
+      definitionsFor = (keep) => ({ definitions: composeStart(composeProject, { ...plan, keep }) });
+      what = "fixture";
+    } else {
+      const file = findFixtureFile(positionals[0]);
+      display = file.display;
+      project = given ?? defaultProjectName(file.path);
+      const { fixtures } = await loadFixtures(file);
+      for (const name of only ?? []) {
+        if (!fixtures.names.includes(name)) {
+          throw new UsageError(
+            `--only ${name}: ${file.display} has no fixture ${JSON.stringify(name)} (it has ${fixtures.names.join(", ")})`,
+          );
+        }
       }
+      names = selectFixtures(fixtures.definitions, only).map((d) => d.name);
+      definitionsFor = () => ({ definitions: fixtures.definitions, ...(only ? { only } : {}) });
+      what = "fixture";
     }
-    const names = selectFixtures(fixtures.definitions, only).map((d) => d.name);
     // How `down` and `exec` find this project again, for the hints printed below.
-    const given = values.project !== undefined ? ` --project ${project}` : undefined;
-    const downTarget = given ?? (positionals[0] !== undefined ? ` ${file.display}` : "");
-    const execTarget = given ?? (positionals[0] !== undefined ? ` -f ${file.display}` : "");
+    const named = values.project !== undefined ? ` --project ${project}` : undefined;
+    const fileArgument = composeFiles ? ` -f ${displayPath(composeFiles[0]!)}` : ` ${display}`;
+    const explicit = positionals[0] !== undefined || composeFiles !== undefined;
+    const downTarget = named ?? (explicit ? fileArgument : "");
+    const execTarget = named ?? (explicit ? (composeFiles ? fileArgument : ` -f ${display}`) : "");
 
     const engine = await enginePromise;
     const before = await listProject(engine, project);
@@ -106,7 +143,7 @@ command line, 130 after Ctrl-C (143 after SIGTERM, 129 after SIGHUP).`,
       new Set([...before.containers.map((c) => c.Id), ...before.networks.map((n) => n.Id)]),
     );
 
-    io.err(`Starting ${count(names.length, "fixture")} of ${file.display} (project ${project}${keep ? ", kept" : ""})`);
+    io.err(`Starting ${count(names.length, what)} of ${display} (project ${project}${keep ? ", kept" : ""})`);
     if (keep && !keepAsked) {
       io.err(
         style("yellow", "  Kept containers of this project exist: reusing them, and leaving them running (`throwaway down` removes them)."),
@@ -117,8 +154,9 @@ command line, 130 after Ctrl-C (143 after SIGTERM, 129 after SIGHUP).`,
     try {
       let set: StartedSet;
       try {
-        set = await startFixtureSet(fixtures.definitions, {
-          ...(only ? { only } : {}),
+        const { definitions, only: runOnly } = definitionsFor(keep);
+        set = await startFixtureSet(definitions, {
+          ...(runOnly ? { only: runOnly } : {}),
           keep,
           signal: signals.signal,
           onEvent: printer.onEvent,
@@ -131,6 +169,7 @@ command line, 130 after Ctrl-C (143 after SIGTERM, 129 after SIGHUP).`,
             io.err(`Interrupted: what started is left running (kept); \`throwaway down${downTarget}\` removes it.`);
           } else {
             await removeLeftovers();
+            if (composeFiles) await removeSessionVolumes(engine, project);
             io.err("Interrupted: removed what had started.");
           }
           return signals.exitCode();
@@ -147,7 +186,7 @@ command line, 130 after Ctrl-C (143 after SIGTERM, 129 after SIGHUP).`,
       io.out("");
       let written: string | undefined;
       if (envFile !== undefined) {
-        written = await writeEnvFile(envFile, infos, `Written by \`throwaway up\` for project ${project} (${file.display}).`);
+        written = await writeEnvFile(envFile, infos, `Written by \`throwaway up\` for project ${project} (${display}).`);
         io.err(`Wrote ${envFile} (${count(envEntries(infos).length, "variable")}).`);
       }
 
@@ -189,6 +228,7 @@ command line, 130 after Ctrl-C (143 after SIGTERM, 129 after SIGHUP).`,
         code = EXIT.failure;
       }
       await removeLeftovers();
+      if (composeFiles) await removeSessionVolumes(engine, project);
       if (written !== undefined) await removeEnvFile(envFile!, written);
       return code;
     } finally {
@@ -223,6 +263,14 @@ async function removeLeftovers(): Promise<void> {
         }),
     );
   }
+}
+
+/** A compose project's named volumes this run made (the engine made them on create, so nothing tracks them). */
+async function removeSessionVolumes(engine: Engine, project: string): Promise<void> {
+  const volumes = await engine
+    .listVolumes({ label: [`${COMPOSE_LABELS.project}=${project}`, `${LABELS.session}=${getSessionId()}`] })
+    .catch(() => []);
+  await Promise.all(volumes.map((volume) => engine.removeVolume(volume.Name).catch(() => {})));
 }
 
 /** Written aside and renamed: a reader never sees half a file. Returns what was written. */

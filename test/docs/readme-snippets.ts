@@ -3,6 +3,7 @@
  * behaviour each snippet shows is covered by the tests of its area.
  */
 import { defineFixtures, GenericContainer, Network, type StartedContainer, Wait } from "throwaway";
+import { DockerComposeEnvironment } from "throwaway/compose";
 import { MySqlContainer } from "throwaway/mysql";
 import { containerFixture, defineGlobalSetup, type MySqlFixtures, mysqlFixtures, type ProvidedBy } from "throwaway/vitest";
 import { test } from "vitest";
@@ -87,3 +88,14 @@ export async function fixturesInTests(): Promise<void> {
 const setup = defineGlobalSetup({ mysql: () => new MySqlContainer() });
 export default setup;
 export type Provided = ProvidedBy<typeof setup>;
+
+export async function composeSection(): Promise<void> {
+  await using env = await new DockerComposeEnvironment("examples/users-service", "docker-compose.yml")
+    .withEnvironment({ TOKEN_SECRET: "a-test-secret-of-at-least-32-characters" })
+    .withProfiles("debug")
+    .withWaitStrategy("users-service-1", Wait.forHttp("/health_check", 8080))
+    .up();
+  const users = env.getContainer("users-service-1");
+  void users;
+  await env.stop();
+}
