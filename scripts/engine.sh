@@ -66,8 +66,9 @@ DIGESTS_DIR=$REG_DIR/digests
 WAIT=${THROWAWAY_ENGINE_WAIT:-90}
 ENGINE_PACKAGES=(docker.io curl ca-certificates)
 MIRROR_PACKAGES=(docker-registry debootstrap curl ca-certificates apache2-utils iproute2)
-# Beside the engine, the test suite runs a real registry (push/pull tests) with htpasswd auth.
-TEST_PACKAGES=(docker-registry apache2-utils)
+# Beside the engine, the test suite runs a real registry (push/pull tests) with htpasswd auth, and compares the
+# compose loader with what docker-compose 1.29 (`docker-compose config`, `ps`) says of the same files.
+TEST_PACKAGES=(docker-registry apache2-utils docker-compose)
 
 did=() # what this run changed, for the one-line summary
 
