@@ -1,8 +1,10 @@
 export type { CopyItem } from "./container/copy.js";
 export { DEFAULT_STARTUP_TIMEOUT_MS, GenericContainer, type OneShotResult, type StartOptions } from "./container/generic-container.js";
+export type { ModuleDefaults } from "./container/module-defaults.js";
 export type { BindMount, HealthCheck, NetworkRef, PortSpec, PullPolicy, Resources } from "./container/options.js";
 export {
   type ConnectionInfo,
+  type ContainerHandleState,
   type LogsOptions,
   StartedContainer,
   type StopOptions,
@@ -11,7 +13,7 @@ export {
 export type { LogLine } from "./engine/demux.js";
 export { Engine, type ExecOptions, type ExecResult, getEngine, setEngine } from "./engine/engine.js";
 export type { PushResult } from "./engine/push.js";
-export type { ProgressEvent, ProgressListener, RegistryAuth } from "./engine/types.js";
+export type { ContainerInspect, ProgressEvent, ProgressListener, RegistryAuth } from "./engine/types.js";
 export * from "./errors.js";
 export { defineFixtures, Fixtures, isFixtures, type StartedFixtures } from "./fixtures/define.js";
 export type {

@@ -5,7 +5,7 @@ import type { LogLine } from "../engine/demux.js";
 import { type Engine, engineMessage, engineStatus, getEngine } from "../engine/engine.js";
 import { pullImage } from "../engine/pull.js";
 import type { ContainerInspect, ProgressListener, RegistryAuth } from "../engine/types.js";
-import { ContainerStartError, describeContainer, InvalidOptionError } from "../errors.js";
+import { ContainerStartError, describeContainer, type ErrorContext, InvalidOptionError, LifecycleHookError } from "../errors.js";
 import { DockerfileBuilder, type DockerfileBuildOptions } from "../image/build.js";
 import { substituteImage } from "../image/substitution.js";
 import { prepareSession } from "../reaper/index.js";
@@ -16,6 +16,7 @@ import { ListeningPortsWaitStrategy } from "../wait/listening-ports.js";
 import type { WaitStrategy } from "../wait/strategy.js";
 import type { CopyItem } from "./copy.js";
 import { tarCopyItems } from "./copy.js";
+import { type ModuleDefaults, mergeModuleDefaults } from "./module-defaults.js";
 import {
   type BindMount,
   createBody,
@@ -54,7 +55,7 @@ export interface OneShotResult {
  * `this`; all values are checked once, at {@link start}, which throws {@link InvalidOptionError} for the first bad
  * one before anything is created on the engine.
  */
-export class GenericContainer {
+export class GenericContainer<Started extends StartedContainer = StartedContainer> {
   protected readonly raw: RawContainerOptions;
   private logConsumer: ((line: LogLine) => void) | undefined;
 
@@ -263,12 +264,62 @@ export class GenericContainer {
     return this;
   }
 
-  /** Hook for modules: adjust the raw options right before normalisation (e.g. env from module settings). */
-  protected beforeStart(): void | Promise<void> {}
+  /**
+   * Module hook: the defaults this start adds to what the user recorded (env, ports, copies, wait, timeout, ...). They
+   * are merged under the user's options into a copy made for this start; the builder itself is never changed, so
+   * two concurrent `start()` calls cannot interleave and an explicit user option always wins. Runs once per start,
+   * before validation; may read (never write) `this.raw` and may be async (e.g. to build an image).
+   */
+  protected moduleDefaults(): ModuleDefaults | Promise<ModuleDefaults> {
+    return {};
+  }
 
-  /** Starts the container and resolves when its wait strategy says it is ready. */
-  async start(options: StartOptions = {}): Promise<StartedContainer> {
-    return new StartedContainer(await this.startContainer(options));
+  /**
+   * Module hook: wraps a started container in the module's own started type (a subclass of
+   * {@link StartedContainer}, which already delegates everything else). `defaults` is what {@link moduleDefaults}
+   * returned for this start. Modules that override it declare the type as `extends GenericContainer<TheirStarted>`.
+   */
+  protected createStarted(state: ContainerHandleState, _defaults: ModuleDefaults): Started {
+    return new StartedContainer(state) as Started;
+  }
+
+  /** Lifecycle hook: runs first in every `start()`, before anything is created or reused. */
+  protected beforeContainerCreated(): void | Promise<void> {}
+
+  /** Lifecycle hook: runs once the container is created (and files are copied in), before it starts; not on reuse. */
+  protected containerCreated(_containerId: string): void | Promise<void> {}
+
+  /** Lifecycle hook: runs once the container runs and is inspected, before the wait strategy; `reused` on reuse. */
+  protected containerStarting(_inspect: ContainerInspect, _reused: boolean): void | Promise<void> {}
+
+  /** Lifecycle hook: runs once the wait strategy succeeded, with the handle `start()` resolves to. */
+  protected containerStarted(_container: Started, _reused: boolean): void | Promise<void> {}
+
+  /**
+   * Starts the container and resolves when its wait strategy says it is ready. The lifecycle hooks run in order
+   * (`beforeContainerCreated`, `containerCreated`, `containerStarting`, `containerStarted`); one that throws fails the
+   * start with a {@link LifecycleHookError} naming it, after removing the container this start created.
+   */
+  async start(options: StartOptions = {}): Promise<Started> {
+    await this.runHook("beforeContainerCreated", () => this.beforeContainerCreated());
+    const { normalized, defaults } = await this.prepare();
+    return this.startContainer(normalized, defaults, options);
+  }
+
+  /** One start's options: the module defaults merged under a copy of the user's, validated once. */
+  private async prepare(): Promise<{ normalized: NormalizedOptions; defaults: ModuleDefaults }> {
+    const defaults = await this.moduleDefaults();
+    return { normalized: resolveImage(normalizeContainerOptions(mergeModuleDefaults(this.raw, defaults))), defaults };
+  }
+
+  /** Runs one lifecycle hook; what it throws becomes a {@link LifecycleHookError} naming it. */
+  private async runHook(hook: string, run: () => void | Promise<void>, context: ErrorContext = {}): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      throw new LifecycleHookError(`${this.constructor.name}.${hook}() threw: ${reason}`, { ...context, hook, cause: error });
+    }
   }
 
   /**
@@ -276,8 +327,7 @@ export class GenericContainer {
    * code and output. A non-zero exit code is returned, not thrown.
    */
   async run(options: StartOptions = {}): Promise<OneShotResult> {
-    await this.beforeStart();
-    const normalized = resolveImage(normalizeContainerOptions(this.raw));
+    const { normalized } = await this.prepare();
     const engine = await getEngine();
     const { id, image } = await this.create(engine, normalized, options, {});
     try {
@@ -360,15 +410,15 @@ export class GenericContainer {
     untrackResource("container", id);
   }
 
-  /** The whole start: normalise, create (or reuse), start, wait. Modules call this and wrap the handle. */
-  protected async startContainer(options: StartOptions = {}): Promise<ContainerHandleState> {
-    await this.beforeStart();
-    const normalized = resolveImage(normalizeContainerOptions(this.raw));
+  /** The whole start: create (or reuse), start, wait, with the lifecycle hooks in between. */
+  private async startContainer(normalized: NormalizedOptions, defaults: ModuleDefaults, options: StartOptions): Promise<Started> {
     const timeoutMs = (normalized.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS) * env.startupTimeoutScale();
     const engine = await getEngine();
     // The reaper starts beside the container, not before it: it is off the critical path.
     prepareSession(engine);
     const started = Date.now();
+    const attach = (id: string, reused: boolean, createdHere: boolean) =>
+      this.attach(engine, id, normalized, defaults, timeoutMs, reused, started, createdHere);
 
     let reuseLabels: Record<string, string> = {};
     if (normalized.reuse) {
@@ -376,7 +426,7 @@ export class GenericContainer {
       const existing = await this.findReusable(engine, hash);
       if (existing) {
         debug(`container ${existing.slice(0, 12)}`, `reusing for hash ${hash.slice(0, 12)}`);
-        return this.attach(engine, existing, normalized, timeoutMs, true, started);
+        return attach(existing, true, false);
       }
       reuseLabels = { [LABELS.reuseHash]: hash, [LABELS.keep]: "true" };
       normalized.name ??= `throwaway-reuse-${hash.slice(0, 16)}`;
@@ -389,32 +439,36 @@ export class GenericContainer {
       // Another process won the race to create the reusable container: use theirs.
       if (normalized.reuse && error instanceof ContainerStartError && /conflict|already in use/i.test(error.message)) {
         const existing = await this.findReusable(engine, reuseLabels[LABELS.reuseHash]!, 10_000);
-        if (existing) return this.attach(engine, existing, normalized, timeoutMs, true, started);
+        if (existing) return attach(existing, true, false);
       }
       throw error;
     }
+    const image = normalized.image.toString();
     try {
+      await this.runHook("containerCreated", () => this.containerCreated(id), { image, containerId: id });
       await engine.startContainer(id);
     } catch (error) {
       await this.discard(engine, id);
-      throw engine.startError(`Starting ${describeContainer({ containerId: id, image: normalized.image.toString() })} failed`, error, {
-        image: normalized.image.toString(),
-        containerId: id,
-      });
+      if (error instanceof LifecycleHookError) throw error;
+      throw engine.startError(`Starting ${describeContainer({ containerId: id, image })} failed`, error, { image, containerId: id });
     }
-    return this.attach(engine, id, normalized, timeoutMs, normalized.reuse, started, true);
+    return attach(id, normalized.reuse, true);
   }
 
-  /** Inspects a started container, picks the wait strategy, waits; removes the container when that fails. */
+  /**
+   * Inspects a started container, picks the wait strategy, runs `containerStarting`, waits, wraps the handle and runs
+   * `containerStarted`; removes the container this start created when any of that fails.
+   */
   private async attach(
     engine: Engine,
     id: string,
     normalized: NormalizedOptions,
+    defaults: ModuleDefaults,
     timeoutMs: number,
     reused: boolean,
     started: number,
-    createdHere = !reused,
-  ): Promise<ContainerHandleState> {
+    createdHere: boolean,
+  ): Promise<Started> {
     const image = normalized.image.toString();
     let inspect = await engine.inspectContainer(id);
     if (reused && !inspect.State.Running) {
@@ -435,10 +489,15 @@ export class GenericContainer {
       reused,
       declaredPorts,
     };
-    if (this.logConsumer) followLogs(engine, id, inspect.Config.Tty, this.logConsumer);
-    const handle = new StartedContainer(state);
+    const context = { image, containerId: id, containerName: state.name };
+    const hookReused = !createdHere;
+    let handle: Started;
     try {
+      await this.runHook("containerStarting", () => this.containerStarting(inspect, hookReused), context);
+      if (this.logConsumer) followLogs(engine, id, inspect.Config.Tty, this.logConsumer);
+      handle = this.createStarted(state, defaults);
       await handle.waitUntilReady();
+      await this.runHook("containerStarted", () => this.containerStarted(handle, hookReused), context);
     } catch (error) {
       // Someone else's reusable container is theirs to keep; one this call created (reusable or not) never became
       // usable, and a reusable one is never reaped (it is kept), so it must go now.
@@ -451,7 +510,7 @@ export class GenericContainer {
       throw withNote(error, note);
     }
     debug(`container ${id.slice(0, 12)}`, `${image} started and ready in ${Date.now() - started} ms`);
-    return state;
+    return handle;
   }
 
   /** A running (or stopped) container created with the same reuse hash, if any. Polls up to `waitMs`. */

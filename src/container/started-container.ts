@@ -4,7 +4,7 @@ import { channels, debug } from "../debug.js";
 import type { LogLine } from "../engine/demux.js";
 import { type Engine, type ExecOptions, type ExecResult, engineMessage } from "../engine/engine.js";
 import type { ContainerInspect } from "../engine/types.js";
-import { describeContainer, type ErrorContext, InvalidOptionError } from "../errors.js";
+import { describeContainer, type ErrorContext, InvalidOptionError, LifecycleHookError } from "../errors.js";
 import { untrackResource } from "../reaper/tracker.js";
 import { type ExitInfo, runWait } from "../wait/run.js";
 import type { WaitStrategy, WaitTarget } from "../wait/strategy.js";
@@ -297,8 +297,37 @@ export class StartedContainer implements AsyncDisposable {
    * Reused containers are left running unless `remove: true` is passed explicitly.
    */
   stop(options: StopOptions = {}): Promise<StoppedContainer> {
-    this.stopping ??= this.doStop(options);
+    this.stopping ??= this.stopWithHooks(options);
     return this.stopping;
+  }
+
+  /** Lifecycle hook for modules' started types: runs before the container is stopped (not for one left running). */
+  protected containerStopping(): void | Promise<void> {}
+
+  /** Lifecycle hook for modules' started types: runs after the container was stopped (and removed, by default). */
+  protected containerStopped(): void | Promise<void> {}
+
+  /**
+   * A throwing `containerStopping` still lets the container go (nothing may leak); its error is thrown afterwards as
+   * a {@link LifecycleHookError}, as is one from `containerStopped`.
+   */
+  private async stopWithHooks(options: StopOptions): Promise<StoppedContainer> {
+    const leftRunning = this.state.reused && options.remove === undefined;
+    const stopping = leftRunning ? undefined : await this.hookError("containerStopping", () => this.containerStopping());
+    const stopped = await this.doStop(options);
+    const failure = stopping ?? (leftRunning ? undefined : await this.hookError("containerStopped", () => this.containerStopped()));
+    if (failure) throw failure;
+    return stopped;
+  }
+
+  private async hookError(hook: string, run: () => void | Promise<void>): Promise<LifecycleHookError | undefined> {
+    try {
+      await run();
+      return undefined;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      return new LifecycleHookError(`${this.constructor.name}.${hook}() threw: ${reason}`, { ...this.errorContext, hook, cause: error });
+    }
   }
 
   private async doStop(options: StopOptions): Promise<StoppedContainer> {
