@@ -29,6 +29,7 @@ import {
   type PullPolicy,
   type RawContainerOptions,
   type Resources,
+  type Ulimit,
 } from "./options.js";
 import { unboundPorts } from "./ports.js";
 import { type ContainerHandleState, StartedContainer } from "./started-container.js";
@@ -209,6 +210,42 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
   /** Runs the container privileged. Off unless asked: it gives the container the host's devices. */
   withPrivilegedMode(privileged = true): this {
     this.raw.privileged = privileged;
+    return this;
+  }
+
+  /** Resource limits (`docker run --ulimit`), merged over earlier calls: `{ nofile: { soft: 1024, hard: 4096 } }`. */
+  withUlimits(ulimits: Record<string, Ulimit>): this {
+    Object.assign(this.raw.ulimits, ulimits);
+    return this;
+  }
+
+  /** Security options (`docker run --security-opt`), e.g. `no-new-privileges`, `seccomp=unconfined`. Appends. */
+  withSecurityOpt(...options: string[]): this {
+    this.raw.securityOpt.push(...options);
+    return this;
+  }
+
+  /** The IPC namespace: `private`, `shareable`, `host`, `none` or `container:<name|id>`. Default: the engine's. */
+  withIpcMode(mode: string): this {
+    this.raw.ipcMode = mode;
+    return this;
+  }
+
+  /**
+   * Logs with the `json-file` driver whatever the engine's default is, so `logs()` and log waits can read them (an
+   * engine configured for e.g. `syslog` or `none` cannot hand logs back).
+   */
+  withDefaultLogDriver(): this {
+    this.raw.defaultLogDriver = true;
+    return this;
+  }
+
+  /**
+   * What `stop()` does when not told (`stop({ remove })` still wins): `true` (the default) removes the container,
+   * `false` leaves it stopped for inspection, until `StoppedContainer.remove()` or the end of the session.
+   */
+  withAutoRemove(remove = true): this {
+    this.raw.autoRemove = remove;
     return this;
   }
 
@@ -488,6 +525,7 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
       startupTimeoutMs: timeoutMs,
       reused,
       declaredPorts,
+      autoRemove: normalized.autoRemove,
     };
     const context = { image, containerId: id, containerName: state.name };
     const hookReused = !createdHere;

@@ -61,6 +61,8 @@ export function mergeModuleDefaults(raw: RawContainerOptions, defaults: ModuleDe
     capAdd: [...raw.capAdd],
     capDrop: [...raw.capDrop],
     createModifiers: [...raw.createModifiers],
+    ulimits: { ...raw.ulimits },
+    securityOpt: [...raw.securityOpt],
   };
 }
 

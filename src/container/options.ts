@@ -43,6 +43,12 @@ export interface Resources {
 
 export type PullPolicy = "missing" | "always";
 
+/** A resource limit (`ulimit`): soft and hard values; `-1` means unlimited. */
+export interface Ulimit {
+  soft: number;
+  hard: number;
+}
+
 /** A network for `withNetwork`: a {@link StartedNetwork} or anything with a name. */
 export interface NetworkRef {
   getName(): string;
@@ -79,6 +85,11 @@ export interface RawContainerOptions {
   waitStrategy: WaitStrategy | undefined;
   reuse: boolean;
   createModifiers: ((options: Record<string, unknown>) => void)[];
+  ulimits: Record<string, unknown>;
+  securityOpt: unknown[];
+  ipcMode: unknown;
+  defaultLogDriver: boolean;
+  autoRemove: unknown;
 }
 
 export function emptyRawOptions(image: string): RawContainerOptions {
@@ -112,6 +123,11 @@ export function emptyRawOptions(image: string): RawContainerOptions {
     waitStrategy: undefined,
     reuse: false,
     createModifiers: [],
+    ulimits: {},
+    securityOpt: [],
+    ipcMode: undefined,
+    defaultLogDriver: false,
+    autoRemove: undefined,
   };
 }
 
@@ -153,6 +169,12 @@ export interface NormalizedOptions {
   waitStrategy: WaitStrategy | undefined;
   reuse: boolean;
   createModifiers: ((options: Record<string, unknown>) => void)[];
+  ulimits: { Name: string; Soft: number; Hard: number }[];
+  securityOpt: string[];
+  ipcMode: string | undefined;
+  defaultLogDriver: boolean;
+  /** What `stop()` does when not told: remove (default) or keep the stopped container. */
+  autoRemove: boolean;
 }
 
 const NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -247,6 +269,19 @@ function normalizeHealthCheck(value: unknown): NormalizedOptions["healthCheck"] 
     ...(check.retries !== undefined ? { Retries: check.retries } : {}),
     ...(startPeriod !== undefined ? { StartPeriod: startPeriod * MS_TO_NS } : {}),
   };
+}
+
+function normalizeUlimits(raw: Record<string, unknown>): NormalizedOptions["ulimits"] {
+  return Object.entries(raw).map(([name, value]) => {
+    const option = `withUlimits({ ${name} })`;
+    if (!/^[a-z]+$/.test(name)) throw new InvalidOptionError("withUlimits", "ulimit names such as `nofile` or `nproc`", name);
+    const { soft, hard } = (typeof value === "object" && value !== null ? value : {}) as { soft?: unknown; hard?: unknown };
+    const limit = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= -1;
+    if (!limit(soft) || !limit(hard)) throw new InvalidOptionError(option, "`{ soft, hard }`, whole numbers (-1 for unlimited)", value);
+    const [s, h] = [soft as number, hard as number];
+    if (h !== -1 && (s === -1 || s > h)) throw new InvalidOptionError(option, "a soft limit no greater than the hard one", value);
+    return { Name: name, Soft: s, Hard: h };
+  });
 }
 
 /**
@@ -365,6 +400,18 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
   if (pullPolicy !== "missing" && pullPolicy !== "always")
     throw new InvalidOptionError("withPullPolicy", "`missing` or `always`", raw.pullPolicy);
   const startupTimeoutMs = duration("withStartupTimeout", raw.startupTimeoutMs);
+  const securityOpt = raw.securityOpt.map((opt) => {
+    if (typeof opt !== "string" || !/^[a-z-]+([=:].+)?$/.test(opt)) {
+      throw new InvalidOptionError("withSecurityOpt", "options such as `no-new-privileges` or `seccomp=unconfined`", opt);
+    }
+    return opt;
+  });
+  const ipcMode = optionalString("withIpcMode", raw.ipcMode, (v) =>
+    /^(private|shareable|host|none|container:.+)$/.test(v) ? undefined : "`private`, `shareable`, `host`, `none` or `container:<name|id>`",
+  );
+  if (raw.autoRemove !== undefined && typeof raw.autoRemove !== "boolean") {
+    throw new InvalidOptionError("withAutoRemove", "`true` or `false`", raw.autoRemove);
+  }
   return {
     image,
     ports,
@@ -396,6 +443,11 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
     waitStrategy: raw.waitStrategy,
     reuse: raw.reuse,
     createModifiers: [...raw.createModifiers],
+    ulimits: normalizeUlimits(raw.ulimits),
+    securityOpt,
+    ipcMode,
+    defaultLogDriver: raw.defaultLogDriver,
+    autoRemove: raw.autoRemove ?? true,
   };
 }
 
@@ -436,6 +488,10 @@ export function createBody(
       ...(options.capAdd.length ? { CapAdd: options.capAdd } : {}),
       ...(options.capDrop.length ? { CapDrop: options.capDrop } : {}),
       ...(options.privileged ? { Privileged: true } : {}),
+      ...(options.ulimits.length ? { Ulimits: options.ulimits } : {}),
+      ...(options.securityOpt.length ? { SecurityOpt: options.securityOpt } : {}),
+      ...(options.ipcMode ? { IpcMode: options.ipcMode } : {}),
+      ...(options.defaultLogDriver ? { LogConfig: { Type: "json-file", Config: {} } } : {}),
       ...(firstNetwork ? { NetworkMode: firstNetwork.getName() } : options.networkMode ? { NetworkMode: options.networkMode } : {}),
     },
     ...(firstNetwork ? { NetworkingConfig: { EndpointsConfig: { [firstNetwork.getName()]: { Aliases: options.networkAliases } } } } : {}),

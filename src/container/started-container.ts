@@ -25,6 +25,8 @@ export interface ContainerHandleState {
   reused: boolean;
   /** Exposed ports in the order they were declared (`"8080/tcp"`): "first" means first declared, not first listed. */
   declaredPorts: string[];
+  /** `stop()`'s default for `remove` (`withAutoRemove`); `true` when absent. */
+  autoRemove?: boolean;
 }
 
 export interface StopOptions {
@@ -33,7 +35,7 @@ export interface StopOptions {
    * removed in one call, since nothing in them needs to survive.
    */
   timeout?: number;
-  /** Remove the container after stopping. Default `true`. */
+  /** Remove the container after stopping. Default `true`, or what `withAutoRemove` said. */
   remove?: boolean;
   /** Remove its anonymous volumes with it. Default `true`. */
   removeVolumes?: boolean;
@@ -337,7 +339,7 @@ export class StartedContainer implements AsyncDisposable {
       debug(`container ${id.slice(0, 12)}`, "reused container left running");
       return new StoppedContainer(this.state, false);
     }
-    const remove = options.remove ?? true;
+    const remove = options.remove ?? this.state.autoRemove ?? true;
     const timeout = options.timeout ?? 0;
     if (!Number.isFinite(timeout) || timeout < 0)
       throw new InvalidOptionError("stop({ timeout })", "a non-negative number of seconds", timeout);
