@@ -10,6 +10,7 @@ export {
   type StopOptions,
   StoppedContainer,
 } from "./container/started-container.js";
+export type { GracePeriod } from "./container/stop-timeout.js";
 export type { LogLine } from "./engine/demux.js";
 export { Engine, type ExecOptions, type ExecResult, getEngine, setEngine } from "./engine/engine.js";
 export type { PushResult } from "./engine/push.js";

@@ -10,6 +10,7 @@ import { type ExitInfo, runWait } from "../wait/run.js";
 import type { WaitStrategy, WaitTarget } from "../wait/strategy.js";
 import { type CopyItem, tarCopyItems, untarToMap } from "./copy.js";
 import { mappedPorts, type PortMap } from "./ports.js";
+import { type GracePeriod, graceSeconds } from "./stop-timeout.js";
 
 /** Everything a started container's handle needs; built by `GenericContainer.start()`. */
 export interface ContainerHandleState {
@@ -29,12 +30,7 @@ export interface ContainerHandleState {
   autoRemove?: boolean;
 }
 
-export interface StopOptions {
-  /**
-   * Seconds to wait for a graceful stop (SIGTERM) before SIGKILL. Default 0: throwaway containers are killed and
-   * removed in one call, since nothing in them needs to survive.
-   */
-  timeout?: number;
+export interface StopOptions extends GracePeriod {
   /** Remove the container after stopping. Default `true`, or what `withAutoRemove` said. */
   remove?: boolean;
   /** Remove its anonymous volumes with it. Default `true`. */
@@ -211,10 +207,11 @@ export class StartedContainer implements AsyncDisposable {
    * Restarts the container, re-reads its port bindings (host ports may change) and waits for it again with the
    * same strategy, looking only at what it prints after the restart.
    */
-  async restart(options: { timeout?: number } = {}): Promise<void> {
+  async restart(options: GracePeriod = {}): Promise<void> {
     const { engine, id } = this.state;
+    const seconds = graceSeconds(options, "restart");
     const restartedAt = Math.floor(Date.now() / 1000);
-    await engine.restartContainer(id, options.timeout ?? 0);
+    await engine.restartContainer(id, seconds);
     this.state.inspect = await engine.inspectContainer(id);
     this.ports = mappedPorts(this.state.inspect, this.state.declaredPorts);
     this.procView = undefined;
@@ -299,6 +296,14 @@ export class StartedContainer implements AsyncDisposable {
    * Reused containers are left running unless `remove: true` is passed explicitly.
    */
   stop(options: StopOptions = {}): Promise<StoppedContainer> {
+    if (!this.stopping) {
+      // Bad options must not become the remembered result: the container is still there to stop properly.
+      try {
+        graceSeconds(options, "stop");
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     this.stopping ??= this.stopWithHooks(options);
     return this.stopping;
   }
@@ -340,9 +345,7 @@ export class StartedContainer implements AsyncDisposable {
       return new StoppedContainer(this.state, false);
     }
     const remove = options.remove ?? this.state.autoRemove ?? true;
-    const timeout = options.timeout ?? 0;
-    if (!Number.isFinite(timeout) || timeout < 0)
-      throw new InvalidOptionError("stop({ timeout })", "a non-negative number of seconds", timeout);
+    const timeout = graceSeconds(options, "stop");
     try {
       if (timeout > 0 || !remove) await engine.stopContainer(id, timeout);
       if (remove) {
