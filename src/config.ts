@@ -20,6 +20,12 @@ export const env = {
     if (value === "off" || value === "false" || value === "0") return false;
     throw new InvalidOptionError("THROWAWAY_REAPER", "`on` or `off`", process.env.THROWAWAY_REAPER);
   },
+  /**
+   * `THROWAWAY_REUSE`: `false` turns every `withReuse()` off (e.g. in CI: each run gets fresh containers that are
+   * removed as usual); `true` or unset honours `withReuse()` where it is asked for. Like testcontainers'
+   * `TESTCONTAINERS_REUSE_ENABLE`.
+   */
+  reuseEnabled: () => nonEmpty("THROWAWAY_REUSE") === undefined || flag("THROWAWAY_REUSE"),
   /** `THROWAWAY_PULL_TIMEOUT`: ms a pull may take before it fails. Default 300000 (5 min). */
   pullTimeoutMs: () => positiveNumber("THROWAWAY_PULL_TIMEOUT", 300_000),
 } as const;

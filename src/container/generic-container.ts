@@ -285,7 +285,7 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
   /**
    * Reuses a running container with the exact same configuration (across processes: keyed by a hash of the whole
    * configuration, made safe by the engine's unique names). Reused containers are never reaped and `stop()` leaves
-   * them running. Off by default.
+   * them running. Off by default; `THROWAWAY_REUSE=false` turns it off everywhere (e.g. in CI).
    */
   withReuse(reuse = true): this {
     this.raw.reuse = reuse;
@@ -346,7 +346,12 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
   /** One start's options: the module defaults merged under a copy of the user's, validated once. */
   private async prepare(): Promise<{ normalized: NormalizedOptions; defaults: ModuleDefaults }> {
     const defaults = await this.moduleDefaults();
-    return { normalized: resolveImage(normalizeContainerOptions(mergeModuleDefaults(this.raw, defaults))), defaults };
+    const normalized = resolveImage(normalizeContainerOptions(mergeModuleDefaults(this.raw, defaults)));
+    if (normalized.reuse && !env.reuseEnabled()) {
+      debug("reuse", "withReuse() ignored: THROWAWAY_REUSE=false");
+      normalized.reuse = false;
+    }
+    return { normalized, defaults };
   }
 
   /** Runs one lifecycle hook; what it throws becomes a {@link LifecycleHookError} naming it. */
