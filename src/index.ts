@@ -46,6 +46,7 @@ export { ListeningPortsWaitStrategy } from "./wait/listening-ports.js";
 export { LogMessageWaitStrategy } from "./wait/log-message.js";
 export { OneShotStartupWaitStrategy } from "./wait/one-shot.js";
 export { PermanentFailure } from "./wait/poll.js";
+export { type StartupCheck, type StartupCheckOptions, StartupCheckWaitStrategy } from "./wait/startup-check.js";
 export type { ExitInfo, WaitContext, WaitStrategy, WaitTarget } from "./wait/strategy.js";
 export { BaseWaitStrategy } from "./wait/strategy.js";
 export { SuccessfulCommandWaitStrategy } from "./wait/successful-command.js";
