@@ -1,3 +1,4 @@
+export type { CommitOptions } from "./container/commit.js";
 export type { CopyItem } from "./container/copy.js";
 export { DEFAULT_STARTUP_TIMEOUT_MS, GenericContainer, type OneShotResult, type StartOptions } from "./container/generic-container.js";
 export type { ModuleDefaults } from "./container/module-defaults.js";

@@ -8,6 +8,7 @@ import { describeContainer, type ErrorContext, InvalidOptionError, LifecycleHook
 import { untrackResource } from "../reaper/tracker.js";
 import { type ExitInfo, runWait } from "../wait/run.js";
 import type { WaitStrategy, WaitTarget } from "../wait/strategy.js";
+import { type CommitOptions, commitContainer } from "./commit.js";
 import { type CopyItem, tarCopyItems, untarToMap } from "./copy.js";
 import { mappedPorts, type PortMap } from "./ports.js";
 import { type GracePeriod, graceSeconds } from "./stop-timeout.js";
@@ -188,6 +189,14 @@ export class StartedContainer implements AsyncDisposable {
   /** Copies files, directories or content into the running container (one tar, one call). */
   async copyToContainer(items: CopyItem[]): Promise<void> {
     await this.state.engine.putArchive(this.state.id, "/", tarCopyItems(items));
+  }
+
+  /**
+   * Makes an image of the container as it is now (`docker commit`) and resolves to its name (`repo:tag`, or the
+   * image id without a `repo`). Kept after the session unless `deleteOnExit: true`.
+   */
+  commit(options: CommitOptions = {}): Promise<string> {
+    return commitContainer(this.state.engine, this.state.id, options, this.errorContext);
   }
 
   /** A tar stream of `path` in the container (as `docker cp` makes it). */
