@@ -7,10 +7,33 @@ import type tarStream from "tar-stream";
 import { InvalidOptionError } from "../errors.js";
 
 /** Something to copy into a container: a host file, a host directory (recursively), or content given in code. */
-export type CopyItem =
+export type CopyItem = (
   | { kind: "file"; source: string; target: string; mode?: number }
   | { kind: "directory"; source: string; target: string; mode?: number }
-  | { kind: "content"; content: string | Buffer; target: string; mode?: number };
+  | { kind: "content"; content: string | Buffer; target: string; mode?: number }
+) &
+  CopyOwner;
+
+/** Who owns what a copy writes (every entry, recursively for directories). Default: root (0:0). */
+export interface CopyOwner {
+  /** Numeric user id of the copied files in the container. */
+  uid?: number;
+  /** Numeric group id of the copied files in the container. */
+  gid?: number;
+}
+
+/** A pack whose entries all get `owner`'s uid and gid. */
+function ownedBy(pack: tarStream.Pack, owner: CopyOwner): tarStream.Pack {
+  if (owner.uid === undefined && owner.gid === undefined) return pack;
+  const ids = { ...(owner.uid !== undefined ? { uid: owner.uid } : {}), ...(owner.gid !== undefined ? { gid: owner.gid } : {}) };
+  return new Proxy(pack, {
+    get(target, property, receiver) {
+      if (property !== "entry") return Reflect.get(target, property, receiver);
+      return (header: Parameters<tarStream.Pack["entry"]>[0], ...rest: unknown[]) =>
+        (target.entry as (...args: unknown[]) => unknown).call(target, { ...header, ...ids }, ...rest);
+    },
+  });
+}
 
 function entryName(target: string): string {
   // Entries are relative to "/" (the archive is put at the root), so absolute targets lose their leading slash.
@@ -55,13 +78,14 @@ export function tarCopyItems(items: readonly CopyItem[]): Readable {
     (pack as unknown as Readable).pipe(out);
     for (const item of items) {
       const name = entryName(item.target);
+      const owned = ownedBy(pack, item);
       if (item.kind === "content") {
         const content = typeof item.content === "string" ? Buffer.from(item.content) : item.content;
-        pack.entry({ name, size: content.length, mode: item.mode ?? 0o644 }, content);
+        owned.entry({ name, size: content.length, mode: item.mode ?? 0o644 }, content);
       } else if (item.kind === "file") {
-        await addFile(pack, item.source, name, item.mode);
+        await addFile(owned, item.source, name, item.mode);
       } else {
-        await addDirectory(pack, item.source, name, item.mode);
+        await addDirectory(owned, item.source, name, item.mode);
       }
     }
     pack.finalize();

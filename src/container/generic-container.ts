@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import { env } from "../config.js";
 import { channels, debug } from "../debug.js";
 import type { LogLine } from "../engine/demux.js";
@@ -14,7 +15,7 @@ import { trackResource, untrackResource } from "../reaper/tracker.js";
 import { HealthCheckWaitStrategy } from "../wait/health-check.js";
 import { ListeningPortsWaitStrategy } from "../wait/listening-ports.js";
 import type { WaitStrategy } from "../wait/strategy.js";
-import type { CopyItem } from "./copy.js";
+import type { CopyItem, CopyOwner } from "./copy.js";
 import { tarCopyItems } from "./copy.js";
 import { type ModuleDefaults, mergeModuleDefaults } from "./module-defaults.js";
 import {
@@ -155,21 +156,30 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
     return this;
   }
 
-  /** Host files copied in before start. `mode` (e.g. `0o755`) defaults to the file's own. */
-  withCopyFilesToContainer(files: { source: string; target: string; mode?: number }[]): this {
+  /** Host files copied in before start. `mode` (e.g. `0o755`) defaults to the file's own; `uid`/`gid` to root. */
+  withCopyFilesToContainer(files: ({ source: string; target: string; mode?: number } & CopyOwner)[]): this {
     this.raw.copies.push(...files.map((f) => ({ kind: "file" as const, ...f })));
     return this;
   }
 
-  /** Host directories copied in (recursively, modes and symlinks kept) before start. */
-  withCopyDirectoriesToContainer(dirs: { source: string; target: string; mode?: number }[]): this {
+  /** Host directories copied in (recursively, modes and symlinks kept) before start; `uid`/`gid` apply to all. */
+  withCopyDirectoriesToContainer(dirs: ({ source: string; target: string; mode?: number } & CopyOwner)[]): this {
     this.raw.copies.push(...dirs.map((d) => ({ kind: "directory" as const, ...d })));
     return this;
   }
 
-  /** Strings or Buffers written as files before start. `mode` defaults to `0o644`. */
-  withCopyContentToContainer(contents: { content: string | Buffer; target: string; mode?: number }[]): this {
+  /** Strings or Buffers written as files before start. `mode` defaults to `0o644`, `uid`/`gid` to root. */
+  withCopyContentToContainer(contents: ({ content: string | Buffer; target: string; mode?: number } & CopyOwner)[]): this {
     this.raw.copies.push(...contents.map((c) => ({ kind: "content" as const, ...c })));
+    return this;
+  }
+
+  /**
+   * Tar archives extracted before start into `target`, a directory that exists in the image (as `docker cp - DIR`
+   * does): entries keep their own modes and owners. A Readable serves one start only; a Buffer any number.
+   */
+  withCopyArchivesToContainer(archives: { tar: Buffer | Readable; target: string }[]): this {
+    this.raw.archives.push(...archives);
     return this;
   }
 
@@ -440,6 +450,9 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
         await engine.connectNetwork(network.getName(), id, normalized.networkAliases);
       }
       if (normalized.copies.length > 0) await engine.putArchive(id, "/", tarCopyItems(normalized.copies));
+      for (const { tar, target } of normalized.archives) {
+        await engine.putArchive(id, target, Buffer.isBuffer(tar) ? Readable.from([tar]) : tar);
+      }
     } catch (error) {
       await this.discard(engine, id);
       throw engine.startError(`Preparing the container from ${image} failed`, error, { image, containerId: id });

@@ -63,6 +63,7 @@ export function mergeModuleDefaults(raw: RawContainerOptions, defaults: ModuleDe
     createModifiers: [...raw.createModifiers],
     ulimits: { ...raw.ulimits },
     securityOpt: [...raw.securityOpt],
+    archives: [...raw.archives],
   };
 }
 

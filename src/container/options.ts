@@ -1,4 +1,5 @@
 import { isAbsolute } from "node:path";
+import { Readable } from "node:stream";
 import { InvalidOptionError } from "../errors.js";
 import { ImageName } from "../image/image-name.js";
 import type { WaitStrategy } from "../wait/strategy.js";
@@ -90,6 +91,7 @@ export interface RawContainerOptions {
   ipcMode: unknown;
   defaultLogDriver: boolean;
   autoRemove: unknown;
+  archives: { tar: unknown; target: unknown }[];
 }
 
 export function emptyRawOptions(image: string): RawContainerOptions {
@@ -128,6 +130,7 @@ export function emptyRawOptions(image: string): RawContainerOptions {
     ipcMode: undefined,
     defaultLogDriver: false,
     autoRemove: undefined,
+    archives: [],
   };
 }
 
@@ -175,6 +178,8 @@ export interface NormalizedOptions {
   defaultLogDriver: boolean;
   /** What `stop()` does when not told: remove (default) or keep the stopped container. */
   autoRemove: boolean;
+  /** Tar archives extracted into existing directories before start, one Engine API call each. */
+  archives: { tar: Buffer | Readable; target: string }[];
 }
 
 const NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -354,7 +359,15 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
       throw new InvalidOptionError(`withTmpFs({ ${JSON.stringify(path)} })`, "mount options as a string, e.g. `rw,size=64m`", opts);
     tmpfs[path] = opts;
   }
-  for (const copy of raw.copies) absolutePath("copy target", copy.target);
+  for (const copy of raw.copies) {
+    absolutePath("copy target", copy.target);
+    for (const key of ["uid", "gid"] as const) {
+      const id = copy[key];
+      if (id !== undefined && (typeof id !== "number" || !Number.isInteger(id) || id < 0)) {
+        throw new InvalidOptionError(`copy ${key} (${copy.target})`, "a non-negative whole number", id);
+      }
+    }
+  }
   let memoryBytes: number | undefined;
   let nanoCpus: number | undefined;
   if (raw.resources !== undefined) {
@@ -448,6 +461,12 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
     ipcMode,
     defaultLogDriver: raw.defaultLogDriver,
     autoRemove: raw.autoRemove ?? true,
+    archives: raw.archives.map(({ tar, target }) => {
+      if (!Buffer.isBuffer(tar) && !(tar instanceof Readable)) {
+        throw new InvalidOptionError("withCopyArchivesToContainer({ tar })", "a tar archive as a Buffer or a Readable stream", tar);
+      }
+      return { tar, target: absolutePath("withCopyArchivesToContainer({ target })", target) };
+    }),
   };
 }
 

@@ -199,6 +199,15 @@ export class StartedContainer implements AsyncDisposable {
     return commitContainer(this.state.engine, this.state.id, options, this.errorContext);
   }
 
+  /** Extracts a tar archive into `target`, a directory that exists in the container (default `/`); one call. */
+  async copyArchiveToContainer(tar: Buffer | Readable, target = "/"): Promise<void> {
+    if (!Buffer.isBuffer(tar) && !(tar instanceof Readable)) {
+      throw new InvalidOptionError("copyArchiveToContainer(tar)", "a tar archive as a Buffer or a Readable stream", tar);
+    }
+    if (!target.startsWith("/")) throw new InvalidOptionError("copyArchiveToContainer(tar, target)", "an absolute path", target);
+    await this.state.engine.putArchive(this.state.id, target, Buffer.isBuffer(tar) ? Readable.from([tar]) : tar);
+  }
+
   /** A tar stream of `path` in the container (as `docker cp` makes it). */
   copyFromContainer(path: string): Promise<Readable> {
     return this.state.engine.getArchive(this.state.id, path);
