@@ -22,6 +22,10 @@ export interface BindMount {
   mode?: "rw" | "ro" | "z" | "Z" | "ro,z" | "ro,Z" | "rw,z" | "rw,Z";
 }
 
+/**
+ * A container health check. testcontainers' key names `interval`, `timeout` and `startPeriod` (also ms) are
+ * accepted in place of `intervalMs`, `timeoutMs` and `startPeriodMs`; any other key is refused.
+ */
 export interface HealthCheck {
   /** `["CMD", "curl", "-f", "http://localhost"]`, `["CMD-SHELL", "..."]`, or a shell string. */
   test: string[] | string;
@@ -33,6 +37,12 @@ export interface HealthCheck {
   retries?: number;
   /** Milliseconds after start when failures do not count. Default 0. */
   startPeriodMs?: number;
+  /** testcontainers' name for `intervalMs` (ms). */
+  interval?: number;
+  /** testcontainers' name for `timeoutMs` (ms). */
+  timeout?: number;
+  /** testcontainers' name for `startPeriodMs` (ms). */
+  startPeriod?: number;
 }
 
 export interface Resources {
@@ -254,7 +264,28 @@ function normalizeHealthCheck(value: unknown): NormalizedOptions["healthCheck"] 
   const option = "withHealthCheck";
   if (typeof value !== "object" || value === null)
     throw new InvalidOptionError(option, "`{ test, intervalMs?, timeoutMs?, retries?, startPeriodMs? }`", value);
-  const check = value as HealthCheck;
+  const given = value as HealthCheck;
+  const known = ["test", "intervalMs", "timeoutMs", "retries", "startPeriodMs", "interval", "timeout", "startPeriod"];
+  const unknown = Object.keys(given).find((key) => !known.includes(key));
+  if (unknown !== undefined) {
+    throw new InvalidOptionError(option, "`{ test, intervalMs?, timeoutMs?, retries?, startPeriodMs? }`", unknown, {
+      hint: `\`${unknown}\` is not a health check setting`,
+    });
+  }
+  // testcontainers' names (also ms) are accepted beside ours; both at once would be ambiguous.
+  const alias = (ours: "intervalMs" | "timeoutMs" | "startPeriodMs", theirs: "interval" | "timeout" | "startPeriod") => {
+    if (given[theirs] !== undefined && given[ours] !== undefined) {
+      throw new InvalidOptionError(`${option}({ ${theirs} })`, `unset when \`${ours}\` is given (both are ms)`, given[theirs]);
+    }
+    return (given[ours] ?? given[theirs]) as number | undefined;
+  };
+  const check: HealthCheck = {
+    test: given.test,
+    intervalMs: alias("intervalMs", "interval"),
+    timeoutMs: alias("timeoutMs", "timeout"),
+    startPeriodMs: alias("startPeriodMs", "startPeriod"),
+    ...(given.retries !== undefined ? { retries: given.retries } : {}),
+  } as HealthCheck;
   let test: string[];
   if (typeof check.test === "string" && check.test.trim() !== "") test = ["CMD-SHELL", check.test];
   else if (Array.isArray(check.test) && check.test.length > 0 && check.test.every((t) => typeof t === "string")) {
