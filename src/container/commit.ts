@@ -17,7 +17,8 @@ export interface CommitOptions {
   changes?: readonly string[];
   /**
    * Remove the image when the session ends (it keeps the container's session labels and is tracked like the
-   * session's containers). Default `false`: the image is labelled as kept, so no reaper or `throwaway prune` takes it.
+   * session's containers). Default `true`, as in testcontainers; `false` labels the image as kept, so no reaper or
+   * `throwaway prune` takes it.
    */
   deleteOnExit?: boolean;
   /** Pause the container while committing, for a consistent filesystem. Default `true`, as with `docker commit`. */
@@ -52,7 +53,7 @@ export async function commitContainer(engine: Engine, id: string, options: Commi
   if (options.deleteOnExit !== undefined && typeof options.deleteOnExit !== "boolean") {
     throw new InvalidOptionError("commit({ deleteOnExit })", "`true` or `false`", options.deleteOnExit);
   }
-  const deleteOnExit = options.deleteOnExit ?? false;
+  const deleteOnExit = options.deleteOnExit ?? true;
   // The image inherits the container's labels, session labels included: a kept image says so, or the reaper of this
   // session would take it.
   const instructions = deleteOnExit ? changes : [...changes, `LABEL ${LABELS.keep}=true`];

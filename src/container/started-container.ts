@@ -9,7 +9,7 @@ import { untrackResource } from "../reaper/tracker.js";
 import { type ExitInfo, runWait } from "../wait/run.js";
 import type { WaitStrategy, WaitTarget } from "../wait/strategy.js";
 import { type CommitOptions, commitContainer } from "./commit.js";
-import { type CopyItem, tarCopyItems, untarToMap } from "./copy.js";
+import { type CopyItem, type CopyOwner, tarCopyItems, untarToMap } from "./copy.js";
 import { mappedPorts, type PortMap } from "./ports.js";
 import { type GracePeriod, graceSeconds } from "./stop-timeout.js";
 
@@ -143,6 +143,19 @@ export class StartedContainer implements AsyncDisposable {
     return entry.IPAddress;
   }
 
+  /** The container's host name (`withHostname`, else the engine's: its short id). */
+  getHostname(): string {
+    return this.state.inspect.Config.Hostname;
+  }
+
+  /** The id of `network` (a name the container is on). */
+  getNetworkId(network: string): string {
+    const entry = this.state.inspect.NetworkSettings.Networks?.[network];
+    if (!entry)
+      throw new InvalidOptionError("getNetworkId", `a network the container is on (${this.getNetworkNames().join(", ")})`, network);
+    return entry.NetworkID;
+  }
+
   /** The engine's inspect answer as of the last start or restart. */
   getInspectResult(): ContainerInspect {
     return this.state.inspect;
@@ -193,7 +206,7 @@ export class StartedContainer implements AsyncDisposable {
 
   /**
    * Makes an image of the container as it is now (`docker commit`) and resolves to its name (`repo:tag`, or the
-   * image id without a `repo`). Kept after the session unless `deleteOnExit: true`.
+   * image id without a `repo`). It goes with the session unless `deleteOnExit: false`.
    */
   commit(options: CommitOptions = {}): Promise<string> {
     return commitContainer(this.state.engine, this.state.id, options, this.errorContext);
@@ -211,6 +224,26 @@ export class StartedContainer implements AsyncDisposable {
   /** A tar stream of `path` in the container (as `docker cp` makes it). */
   copyFromContainer(path: string): Promise<Readable> {
     return this.state.engine.getArchive(this.state.id, path);
+  }
+
+  /** testcontainers' name for {@link copyFromContainer}. */
+  copyArchiveFromContainer(path: string): Promise<Readable> {
+    return this.copyFromContainer(path);
+  }
+
+  /** Host files into the running container (testcontainers' name; {@link copyToContainer} takes every kind). */
+  copyFilesToContainer(files: ({ source: string; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
+    return this.copyToContainer(files.map((f) => ({ kind: "file" as const, ...f })));
+  }
+
+  /** Host directories into the running container, recursively (testcontainers' name). */
+  copyDirectoriesToContainer(dirs: ({ source: string; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
+    return this.copyToContainer(dirs.map((d) => ({ kind: "directory" as const, ...d })));
+  }
+
+  /** Strings or Buffers as files in the running container (testcontainers' name). */
+  copyContentToContainer(contents: ({ content: string | Buffer; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
+    return this.copyToContainer(contents.map((c) => ({ kind: "content" as const, ...c })));
   }
 
   /** The content of one file in the container. */

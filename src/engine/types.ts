@@ -40,6 +40,7 @@ export interface ContainerInspect {
     Entrypoint: string[] | null;
     WorkingDir: string;
     User: string;
+    Hostname: string;
     ExposedPorts?: Record<string, object> | null;
     Healthcheck?: { Test?: string[] } | null;
   };

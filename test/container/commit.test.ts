@@ -22,11 +22,18 @@ function idle() {
 }
 
 describe("commit", () => {
-  it("makes a kept image of the container's files, with author, comment and changes, named repo:tag", async () => {
+  it("deleteOnExit: false makes a kept image of the container's files, with author, comment and changes, named repo:tag", async () => {
     await using c = await idle().start();
     await c.exec(["sh", "-c", "echo committed > /state.txt"]);
     const repo = `throwaway-test-commit-${process.pid}`;
-    const name = await c.commit({ repo, tag: "v1", author: "tests", comment: "a snapshot", changes: ["ENV MODE=snapshot"] });
+    const name = await c.commit({
+      repo,
+      tag: "v1",
+      author: "tests",
+      comment: "a snapshot",
+      changes: ["ENV MODE=snapshot"],
+      deleteOnExit: false,
+    });
     made.push(name);
     expect(name).toBe(`${repo}:v1`);
     const inspect = imageInspect(name);
@@ -38,9 +45,9 @@ describe("commit", () => {
     expect(stdout).toBe("committed\nsnapshot\n");
   });
 
-  it("deleteOnExit: the image (by id) carries this session's labels, not the keep label, and is tracked", async () => {
+  it("by default the image (by id) carries this session's labels, not the keep label, and is tracked", async () => {
     await using c = await idle().start();
-    const id = await c.commit({ deleteOnExit: true });
+    const id = await c.commit();
     made.push(id);
     expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
     const labels = imageInspect(id).Config.Labels ?? {};
