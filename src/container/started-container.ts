@@ -43,7 +43,11 @@ export interface LogsOptions {
   since?: Date | number;
   /** Only the last N lines. */
   tail?: number;
-  /** Keep the stream open and deliver new lines until the container stops. Default `false`. */
+  /**
+   * Keep the stream open and deliver new lines until the container stops (or the stream is destroyed). Default
+   * `false`: the stream holds the lines printed so far and ends. testcontainers' `logs()` always follows; pass
+   * `follow: true` for that.
+   */
   follow?: boolean;
 }
 
