@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { env } from "../config.js";
 import { channels, debug } from "../debug.js";
@@ -626,9 +626,14 @@ function reuseHash(options: NormalizedOptions, engine: Engine): string {
   hash.update(JSON.stringify(body));
   hash.update(JSON.stringify(options.name ?? ""));
   for (const copy of options.copies) {
-    hash.update(JSON.stringify({ kind: copy.kind, target: copy.target, mode: copy.mode }));
+    hash.update(JSON.stringify({ kind: copy.kind, target: copy.target, mode: copy.mode, uid: copy.uid, gid: copy.gid }));
     if (copy.kind === "content") hash.update(copy.content);
     else hash.update(copy.source);
+  }
+  // A stream's content cannot be known before it is read: each stream counts as different (no reuse across them).
+  for (const { tar, target } of options.archives) {
+    hash.update(JSON.stringify({ kind: "archive", target }));
+    hash.update(Buffer.isBuffer(tar) ? tar : randomUUID());
   }
   return hash.digest("hex");
 }

@@ -88,3 +88,27 @@ describe("copy ownership and archives", () => {
     }
   });
 });
+
+describe("reuse and copies", () => {
+  it("two reusable configurations that differ only in a copy's owner are different containers", async () => {
+    // One value for both, so only the owner tells them apart.
+    const run = `${process.pid}-${Date.now()}`;
+    const config = (uid: number) =>
+      idle()
+        .withEnvironment({ OWNER_REUSE_TEST: run })
+        .withCopyContentToContainer([{ content: "x", target: "/owned.txt", uid }])
+        .withReuse();
+    const a = await config(1).start();
+    try {
+      const b = await config(2).start();
+      try {
+        expect(b.getId()).not.toBe(a.getId());
+        expect((await b.exec(["stat", "-c", "%u", "/owned.txt"])).stdout.trim()).toBe("2");
+      } finally {
+        await b.stop({ remove: true });
+      }
+    } finally {
+      await a.stop({ remove: true });
+    }
+  });
+});
