@@ -26,6 +26,12 @@ export const env = {
    * processes a run starts (so they find the folder its first process chose); not meant to be set by hand.
    */
   reaperDir: () => nonEmpty("THROWAWAY_REAPER_DIR"),
+  /**
+   * `THROWAWAY_REUSE`: `false` turns every `withReuse()` off (e.g. in CI: each run gets fresh containers that are
+   * removed as usual); `true` or unset honours `withReuse()` where it is asked for. Like testcontainers'
+   * `TESTCONTAINERS_REUSE_ENABLE`.
+   */
+  reuseEnabled: () => nonEmpty("THROWAWAY_REUSE") === undefined || flag("THROWAWAY_REUSE"),
   /** `THROWAWAY_PULL_TIMEOUT`: ms a pull may take before it fails. Default 300000 (5 min). */
   pullTimeoutMs: () => durationFromEnv("THROWAWAY_PULL_TIMEOUT", 300_000),
   /** `THROWAWAY_BUILD_TIMEOUT`: ms a build may take, unless `withBuildTimeout` says otherwise. */

@@ -149,6 +149,21 @@ export class ContainerStartError extends ThrowawayError {
   readonly code = ContainerStartError.CODE;
 }
 
+/**
+ * A lifecycle hook of a module (`beforeContainerCreated`, `containerCreated`, `containerStarting`, `containerStarted`,
+ * `containerStopping`, `containerStopped`) threw. `hook` names it; `cause` is what it threw. A start that fails this
+ * way has removed the container it created.
+ */
+export class LifecycleHookError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_LIFECYCLE_HOOK";
+  readonly code = LifecycleHookError.CODE;
+  readonly hook: string;
+  constructor(shortMessage: string, options: ThrowawayErrorOptions & { hook: string }) {
+    super(shortMessage, options);
+    this.hook = options.hook;
+  }
+}
+
 /** The container exited (or was OOM-killed) while we waited for it to become ready. */
 export class ContainerExitedError extends ThrowawayError {
   static readonly CODE = "THROWAWAY_CONTAINER_EXITED";
@@ -412,6 +427,7 @@ for (const cls of [
   ImagePushError,
   ImageBuildError,
   ContainerStartError,
+  LifecycleHookError,
   ContainerExitedError,
   WaitTimeoutError,
   ContainerNotReadyError,

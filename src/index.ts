@@ -1,18 +1,22 @@
-export type { CopyItem } from "./container/copy.js";
+export type { CommitOptions } from "./container/commit.js";
+export type { CopyItem, CopyOwner } from "./container/copy.js";
 export { DEFAULT_STARTUP_TIMEOUT_MS, GenericContainer, type OneShotResult, type StartOptions } from "./container/generic-container.js";
-export type { BindMount, HealthCheck, NetworkRef, PortSpec, PullPolicy, Resources } from "./container/options.js";
+export type { ModuleDefaults } from "./container/module-defaults.js";
+export type { BindMount, HealthCheck, NetworkRef, PortSpec, PullPolicy, Resources, Ulimit } from "./container/options.js";
 export {
   type ConnectionInfo,
+  type ContainerHandleState,
   type LogsOptions,
   StartedContainer,
   type StopOptions,
   StoppedContainer,
 } from "./container/started-container.js";
+export type { GracePeriod } from "./container/stop-timeout.js";
 export type { LogLine } from "./engine/demux.js";
 export { Engine, type ExecOptions, type ExecResult, getEngine, type ImageRemoval, setEngine } from "./engine/engine.js";
 export type { PushResult } from "./engine/push.js";
 export type { EngineTraits } from "./engine/traits.js";
-export type { ProgressEvent, ProgressListener, RegistryAuth } from "./engine/types.js";
+export type { ContainerInspect, ProgressEvent, ProgressListener, RegistryAuth } from "./engine/types.js";
 export * from "./errors.js";
 export { defineFixtures, Fixtures, isFixtures, type StartedFixtures } from "./fixtures/define.js";
 export type {
@@ -44,6 +48,7 @@ export { ListeningPortsWaitStrategy } from "./wait/listening-ports.js";
 export { LogMessageWaitStrategy } from "./wait/log-message.js";
 export { OneShotStartupWaitStrategy } from "./wait/one-shot.js";
 export { PermanentFailure } from "./wait/poll.js";
+export { type StartupCheck, type StartupCheckOptions, StartupCheckWaitStrategy } from "./wait/startup-check.js";
 export type { ExitInfo, WaitContext, WaitStrategy, WaitTarget } from "./wait/strategy.js";
 export { BaseWaitStrategy } from "./wait/strategy.js";
 export { SuccessfulCommandWaitStrategy } from "./wait/successful-command.js";

@@ -15,11 +15,12 @@
 import {
   type BuiltImage,
   type ConnectionInfo,
+  type ContainerHandleState,
   GenericContainer,
   InvalidOptionError,
+  type ModuleDefaults,
   type ProgressListener,
   StartedContainer,
-  type StartOptions,
   Wait,
 } from "throwaway";
 import type { StartedMySqlContainer } from "throwaway/mysql";
@@ -84,17 +85,13 @@ export async function buildUsersServiceImage(options: BuildOptions = {}): Promis
 }
 
 /** The users-service from this example, built from its Dockerfile. */
-export class UsersServiceContainer extends GenericContainer {
+export class UsersServiceContainer extends GenericContainer<StartedUsersServiceContainer> {
   private buildOptions: BuildOptions = {};
   private built: UsersServiceImage | undefined;
 
   constructor() {
-    // The real reference is known only after the build (it is the content digest); beforeStart() sets it.
+    // The real reference is known only after the build (it is the content digest); moduleDefaults() gives it.
     super(`${USERS_SERVICE_REPOSITORY}:unbuilt`);
-    this.withExposedPorts(USERS_SERVICE_PORT)
-      .withEnvironment({ PORT: USERS_SERVICE_PORT })
-      .withDatabase({ host: "mysql", port: 3306, user: "root", password: "", database: "users_service" })
-      .withWaitStrategy(Wait.forHttp("/health_check", USERS_SERVICE_PORT));
   }
 
   /**
@@ -102,13 +99,7 @@ export class UsersServiceContainer extends GenericContainer {
    * over the defaults, `root@mysql:3306/users_service` with an empty password.
    */
   withDatabase(database: UsersServiceDatabase): this {
-    const env: Record<string, string | number> = {};
-    if (database.host !== undefined) env.DB_HOST = database.host;
-    if (database.port !== undefined) env.DB_PORT = database.port;
-    if (database.user !== undefined) env.DB_USER = database.user;
-    if (database.password !== undefined) env.DB_PASSWORD = database.password;
-    if (database.database !== undefined) env.DB_NAME = database.database;
-    return this.withEnvironment(env);
+    return this.withEnvironment(databaseEnvironment(database));
   }
 
   /**
@@ -160,14 +151,42 @@ export class UsersServiceContainer extends GenericContainer {
     return this;
   }
 
-  protected override async beforeStart(): Promise<void> {
+  /**
+   * The built image, its port, `PORT`, the database defaults and the `/health_check` wait. They go into the copy this
+   * start normalises, under what the user set: the builder is left as it was.
+   */
+  protected override async moduleDefaults(): Promise<ModuleDefaults> {
     const built = this.built ?? (await buildUsersServiceImage(this.buildOptions));
-    this.raw.image = built.image;
+    return {
+      image: built.image,
+      exposedPorts: [USERS_SERVICE_PORT],
+      env: { PORT: USERS_SERVICE_PORT, ...databaseEnvironment(DEFAULT_DATABASE) },
+      waitStrategy: Wait.forHttp("/health_check", USERS_SERVICE_PORT),
+    };
   }
 
-  override async start(options: StartOptions = {}): Promise<StartedUsersServiceContainer> {
-    return new StartedUsersServiceContainer(await this.startContainer(options));
+  protected override createStarted(state: ContainerHandleState): StartedUsersServiceContainer {
+    return new StartedUsersServiceContainer(state);
   }
+}
+
+/** The service's database when neither `withDatabase` nor `withMySql` says otherwise. */
+const DEFAULT_DATABASE: Required<UsersServiceDatabase> = {
+  host: "mysql",
+  port: 3306,
+  user: "root",
+  password: "",
+  database: "users_service",
+};
+
+function databaseEnvironment(database: UsersServiceDatabase): Record<string, string | number> {
+  const env: Record<string, string | number> = {};
+  if (database.host !== undefined) env.DB_HOST = database.host;
+  if (database.port !== undefined) env.DB_PORT = database.port;
+  if (database.user !== undefined) env.DB_USER = database.user;
+  if (database.password !== undefined) env.DB_PASSWORD = database.password;
+  if (database.database !== undefined) env.DB_NAME = database.database;
+  return env;
 }
 
 export class StartedUsersServiceContainer extends StartedContainer {

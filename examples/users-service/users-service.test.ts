@@ -192,7 +192,7 @@ describe("users-service in its container, next to MySQL", () => {
   it("shuts down gracefully on SIGTERM (exit code 0, pool closed)", async () => {
     const second = await new UsersServiceContainer().withNetwork(network).withMySql(mysql).withTokenSecret(SECRET).start();
     expect((await fetch(`${second.getBaseUrl()}/users`)).status).toBe(200);
-    const stopped = await second.stop({ timeout: 10, remove: false });
+    const stopped = await second.stop({ timeoutMs: 10_000, remove: false });
     try {
       const engine = await getEngine();
       const inspect = await engine.inspectContainer(stopped.getId());

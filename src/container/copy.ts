@@ -9,10 +9,33 @@ import type { Engine } from "../engine/engine.js";
 import { InvalidOptionError } from "../errors.js";
 
 /** Something to copy into a container: a host file, a host directory (recursively), or content given in code. */
-export type CopyItem =
+export type CopyItem = (
   | { kind: "file"; source: string; target: string; mode?: number }
   | { kind: "directory"; source: string; target: string; mode?: number }
-  | { kind: "content"; content: string | Buffer; target: string; mode?: number };
+  | { kind: "content"; content: string | Buffer; target: string; mode?: number }
+) &
+  CopyOwner;
+
+/** Who owns what a copy writes (every entry, recursively for directories). Default: root (0:0). */
+export interface CopyOwner {
+  /** Numeric user id of the copied files in the container. */
+  uid?: number;
+  /** Numeric group id of the copied files in the container. */
+  gid?: number;
+}
+
+/** A pack whose entries all get `owner`'s uid and gid. */
+function ownedBy(pack: tarStream.Pack, owner: CopyOwner): tarStream.Pack {
+  if (owner.uid === undefined && owner.gid === undefined) return pack;
+  const ids = { ...(owner.uid !== undefined ? { uid: owner.uid } : {}), ...(owner.gid !== undefined ? { gid: owner.gid } : {}) };
+  return new Proxy(pack, {
+    get(target, property, receiver) {
+      if (property !== "entry") return Reflect.get(target, property, receiver);
+      return (header: Parameters<tarStream.Pack["entry"]>[0], ...rest: unknown[]) =>
+        (target.entry as (...args: unknown[]) => unknown).call(target, { ...header, ...ids }, ...rest);
+    },
+  });
+}
 
 /** Who asked for the copy: decides which option an error names. */
 export type CopyOrigin = "builder" | "copyToContainer";
@@ -161,7 +184,8 @@ export function tarCopyItems(items: readonly CopyItem[], origin: CopyOrigin = "b
     (pack as unknown as Readable).on("error", (error: Error) => out.destroy(error));
     (pack as unknown as Readable).pipe(out);
     for (const item of items) {
-      for await (const entry of copyEntries(item, origin)) await writeEntry(pack, entry, item, origin);
+      const owned = ownedBy(pack, item);
+      for await (const entry of copyEntries(item, origin)) await writeEntry(owned, entry, item, origin);
     }
     pack.finalize();
   })().catch((error: unknown) => out.destroy(error as Error));
@@ -203,7 +227,9 @@ export async function putCopyItems(engine: Engine, id: string, items: readonly C
  */
 export async function hashCopyItems(items: readonly CopyItem[], hash: Hash): Promise<void> {
   for (const item of items) {
-    hash.update(JSON.stringify({ kind: item.kind, target: item.target, mode: item.mode ?? null }));
+    hash.update(
+      JSON.stringify({ kind: item.kind, target: item.target, mode: item.mode ?? null, uid: item.uid ?? null, gid: item.gid ?? null }),
+    );
     for await (const entry of copyEntries(item, "builder")) {
       hash.update(JSON.stringify({ n: entry.name, t: entry.type, m: entry.mode, s: entry.size ?? null, l: entry.linkname ?? null }));
       if (entry.content) hash.update(entry.content);

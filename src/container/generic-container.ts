@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
 import { env } from "../config.js";
 import { channels, debug } from "../debug.js";
 import { scaleDuration } from "../duration.js";
@@ -6,7 +7,7 @@ import type { LogLine } from "../engine/demux.js";
 import { type Engine, engineMessage, engineStatus, getEngine } from "../engine/engine.js";
 import { pullImage } from "../engine/pull.js";
 import type { ContainerInspect, ProgressListener, RegistryAuth } from "../engine/types.js";
-import { ContainerStartError, describeContainer, InvalidOptionError } from "../errors.js";
+import { ContainerStartError, describeContainer, type ErrorContext, InvalidOptionError, LifecycleHookError } from "../errors.js";
 import { DockerfileBuilder, type DockerfileBuildOptions } from "../image/build.js";
 import { substituteImage } from "../image/substitution.js";
 import { prepareSession } from "../reaper/index.js";
@@ -15,9 +16,10 @@ import { trackResource, untrackResource } from "../reaper/tracker.js";
 import { HealthCheckWaitStrategy } from "../wait/health-check.js";
 import { ListeningPortsWaitStrategy } from "../wait/listening-ports.js";
 import type { WaitStrategy } from "../wait/strategy.js";
-import { type CopyItem, hashCopyItems, putCopyItems } from "./copy.js";
+import { type CopyItem, type CopyOwner, hashCopyItems, putCopyItems } from "./copy.js";
 import { refuseUnsupported } from "./engine-limits.js";
 import { LogTee } from "./log-tee.js";
+import { type ModuleDefaults, mergeModuleDefaults } from "./module-defaults.js";
 import {
   type BindMount,
   createBody,
@@ -30,6 +32,7 @@ import {
   type PullPolicy,
   type RawContainerOptions,
   type Resources,
+  type Ulimit,
 } from "./options.js";
 import { unboundPorts } from "./ports.js";
 import { awaitStartedElsewhere, findReusable, REUSE_ATTEMPTS, vanished } from "./reuse.js";
@@ -71,7 +74,7 @@ export interface OneShotResult {
  * `this`; all values are checked once, at {@link start}, which throws {@link InvalidOptionError} for the first bad
  * one before anything is created on the engine.
  */
-export class GenericContainer {
+export class GenericContainer<Started extends StartedContainer = StartedContainer> {
   protected readonly raw: RawContainerOptions;
   private logConsumer: ((line: LogLine) => void) | undefined;
 
@@ -171,29 +174,39 @@ export class GenericContainer {
   }
 
   /**
-   * Host files copied in before start. `mode` (e.g. `0o755`) defaults to the file's own. A symlinked `source` is
-   * followed (its content is copied, as `docker cp -L` does). A source that cannot be copied is an
-   * {@link InvalidOptionError} naming its path.
+   * Host files copied in before start. `mode` (e.g. `0o755`) defaults to the file's own; `uid`/`gid` to root. A
+   * symlinked `source` is followed (its content is copied, as `docker cp -L` does). A source that cannot be copied is
+   * an {@link InvalidOptionError} naming its path.
    */
-  withCopyFilesToContainer(files: { source: string; target: string; mode?: number }[]): this {
+  withCopyFilesToContainer(files: ({ source: string; target: string; mode?: number } & CopyOwner)[]): this {
     this.raw.copies.push(...files.map((f) => ({ kind: "file" as const, ...f })));
     return this;
   }
 
   /**
-   * Host directories copied in (recursively, modes and symlinks kept) before start. A symlinked `source` is followed;
-   * links inside it stay links. `mode` (default: each entry's own) applies to everything copied: files get it as
-   * given, folders get it plus the search bit wherever it grants read (`0o640`: files `640`, folders `750`), so they
-   * stay traversable. A FIFO, socket or device inside is an {@link InvalidOptionError} naming its path.
+   * Host directories copied in (recursively, modes and symlinks kept) before start; `uid`/`gid` apply to all. A
+   * symlinked `source` is followed; links inside it stay links. `mode` (default: each entry's own) applies to
+   * everything copied: files get it as given, folders get it plus the search bit wherever it grants read (`0o640`:
+   * files `640`, folders `750`), so they stay traversable. A FIFO, socket or device inside is an
+   * {@link InvalidOptionError} naming its path.
    */
-  withCopyDirectoriesToContainer(dirs: { source: string; target: string; mode?: number }[]): this {
+  withCopyDirectoriesToContainer(dirs: ({ source: string; target: string; mode?: number } & CopyOwner)[]): this {
     this.raw.copies.push(...dirs.map((d) => ({ kind: "directory" as const, ...d })));
     return this;
   }
 
-  /** Strings or Buffers written as files before start. `mode` defaults to `0o644`. */
-  withCopyContentToContainer(contents: { content: string | Buffer; target: string; mode?: number }[]): this {
+  /** Strings or Buffers written as files before start. `mode` defaults to `0o644`, `uid`/`gid` to root. */
+  withCopyContentToContainer(contents: ({ content: string | Buffer; target: string; mode?: number } & CopyOwner)[]): this {
     this.raw.copies.push(...contents.map((c) => ({ kind: "content" as const, ...c })));
+    return this;
+  }
+
+  /**
+   * Tar archives extracted before start into `target`, a directory that exists in the image (as `docker cp - DIR`
+   * does): entries keep their own modes and owners. A Readable serves one start only; a Buffer any number.
+   */
+  withCopyArchivesToContainer(archives: { tar: Buffer | Readable; target: string }[]): this {
+    this.raw.archives.push(...archives);
     return this;
   }
 
@@ -237,6 +250,42 @@ export class GenericContainer {
     return this;
   }
 
+  /** Resource limits (`docker run --ulimit`), merged over earlier calls: `{ nofile: { soft: 1024, hard: 4096 } }`. */
+  withUlimits(ulimits: Record<string, Ulimit>): this {
+    Object.assign(this.raw.ulimits, ulimits);
+    return this;
+  }
+
+  /** Security options (`docker run --security-opt`), e.g. `no-new-privileges`, `seccomp=unconfined`. Appends. */
+  withSecurityOpt(...options: string[]): this {
+    this.raw.securityOpt.push(...options);
+    return this;
+  }
+
+  /** The IPC namespace: `private`, `shareable`, `host`, `none` or `container:<name|id>`. Default: the engine's. */
+  withIpcMode(mode: string): this {
+    this.raw.ipcMode = mode;
+    return this;
+  }
+
+  /**
+   * Logs with the `json-file` driver whatever the engine's default is, so `logs()` and log waits can read them (an
+   * engine configured for e.g. `syslog` or `none` cannot hand logs back).
+   */
+  withDefaultLogDriver(): this {
+    this.raw.defaultLogDriver = true;
+    return this;
+  }
+
+  /**
+   * What `stop()` does when not told (`stop({ remove })` still wins): `true` (the default) removes the container,
+   * `false` leaves it stopped for inspection, until `StoppedContainer.remove()` or the end of the session.
+   */
+  withAutoRemove(remove = true): this {
+    this.raw.autoRemove = remove;
+    return this;
+  }
+
   /** `os/arch[/variant]` to pull and run, e.g. `linux/amd64` for amd64-only images on arm64 hosts. */
   withPlatform(platform: string): this {
     this.raw.platform = platform;
@@ -276,7 +325,7 @@ export class GenericContainer {
   /**
    * Reuses a running container with the exact same configuration (across processes: keyed by a hash of the whole
    * configuration, made safe by the engine's unique names). Reused containers are never reaped and `stop()` leaves
-   * them running. Off by default.
+   * them running. Off by default; `THROWAWAY_REUSE=false` turns it off everywhere (e.g. in CI).
    */
   withReuse(reuse = true): this {
     this.raw.reuse = reuse;
@@ -292,12 +341,67 @@ export class GenericContainer {
     return this;
   }
 
-  /** Hook for modules: adjust the raw options right before normalisation (e.g. env from module settings). */
-  protected beforeStart(): void | Promise<void> {}
+  /**
+   * Module hook: the defaults this start adds to what the user recorded (env, ports, copies, wait, timeout, ...). They
+   * are merged under the user's options into a copy made for this start; the builder itself is never changed, so
+   * two concurrent `start()` calls cannot interleave and an explicit user option always wins. Runs once per start,
+   * before validation; may read (never write) `this.raw` and may be async (e.g. to build an image).
+   */
+  protected moduleDefaults(): ModuleDefaults | Promise<ModuleDefaults> {
+    return {};
+  }
 
-  /** Starts the container and resolves when its wait strategy says it is ready. */
-  async start(options: StartOptions = {}): Promise<StartedContainer> {
-    return new StartedContainer(await this.startContainer(options));
+  /**
+   * Module hook: wraps a started container in the module's own started type (a subclass of
+   * {@link StartedContainer}, which already delegates everything else). `defaults` is what {@link moduleDefaults}
+   * returned for this start. Modules that override it declare the type as `extends GenericContainer<TheirStarted>`.
+   */
+  protected createStarted(state: ContainerHandleState, _defaults: ModuleDefaults): Started {
+    return new StartedContainer(state) as Started;
+  }
+
+  /** Lifecycle hook: runs first in every `start()`, before anything is created or reused. */
+  protected beforeContainerCreated(): void | Promise<void> {}
+
+  /** Lifecycle hook: runs once the container is created (and files are copied in), before it starts; not on reuse. */
+  protected containerCreated(_containerId: string): void | Promise<void> {}
+
+  /** Lifecycle hook: runs once the container runs and is inspected, before the wait strategy; `reused` on reuse. */
+  protected containerStarting(_inspect: ContainerInspect, _reused: boolean): void | Promise<void> {}
+
+  /** Lifecycle hook: runs once the wait strategy succeeded, with the handle `start()` resolves to. */
+  protected containerStarted(_container: Started, _reused: boolean): void | Promise<void> {}
+
+  /**
+   * Starts the container and resolves when its wait strategy says it is ready. The lifecycle hooks run in order
+   * (`beforeContainerCreated`, `containerCreated`, `containerStarting`, `containerStarted`); one that throws fails the
+   * start with a {@link LifecycleHookError} naming it, after removing the container this start created.
+   */
+  async start(options: StartOptions = {}): Promise<Started> {
+    await this.runHook("beforeContainerCreated", () => this.beforeContainerCreated());
+    const { normalized, defaults } = await this.prepare();
+    return this.startContainer(normalized, defaults, options);
+  }
+
+  /** One start's options: the module defaults merged under a copy of the user's, validated once. */
+  private async prepare(): Promise<{ normalized: NormalizedOptions; defaults: ModuleDefaults }> {
+    const defaults = await this.moduleDefaults();
+    const normalized = resolveImage(normalizeContainerOptions(mergeModuleDefaults(this.raw, defaults)), pinnedImageIds.has(this));
+    if (normalized.reuse && !env.reuseEnabled()) {
+      debug("reuse", "withReuse() ignored: THROWAWAY_REUSE=false");
+      normalized.reuse = false;
+    }
+    return { normalized, defaults };
+  }
+
+  /** Runs one lifecycle hook; what it throws becomes a {@link LifecycleHookError} naming it. */
+  private async runHook(hook: string, run: () => void | Promise<void>, context: ErrorContext = {}): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      throw new LifecycleHookError(`${this.constructor.name}.${hook}() threw: ${reason}`, { ...context, hook, cause: error });
+    }
   }
 
   /**
@@ -305,8 +409,7 @@ export class GenericContainer {
    * code and output. A non-zero exit code is returned, not thrown.
    */
   async run(options: StartOptions = {}): Promise<OneShotResult> {
-    await this.beforeStart();
-    const normalized = resolveImage(normalizeContainerOptions(this.raw), pinnedImageIds.has(this));
+    const { normalized } = await this.prepare();
     const engine = await getEngine();
     const body = createBody(normalized, this.imageToRun(normalized), engine.publishHostIp, {});
     const { id, image } = await this.create(engine, normalized, body, options, {});
@@ -385,6 +488,9 @@ export class GenericContainer {
         await engine.connectNetwork(network.getName(), id, normalized.networkAliases);
       }
       if (normalized.copies.length > 0) await putCopyItems(engine, id, normalized.copies, "builder");
+      for (const { tar, target } of normalized.archives) {
+        await engine.putArchive(id, target, Buffer.isBuffer(tar) ? Readable.from([tar]) : tar);
+      }
     } catch (error) {
       await this.discard(engine, id);
       if (error instanceof InvalidOptionError) throw error; // a source that cannot be copied: the user's to fix
@@ -410,31 +516,33 @@ export class GenericContainer {
     return true;
   }
 
-  /** The whole start: normalise, create (or reuse), start, wait. Modules call this and wrap the handle. */
-  protected async startContainer(options: StartOptions = {}): Promise<ContainerHandleState> {
-    await this.beforeStart();
-    const normalized = resolveImage(normalizeContainerOptions(this.raw), pinnedImageIds.has(this));
+  /** The whole start: create (or reuse), start, wait, with the lifecycle hooks in between. */
+  private async startContainer(normalized: NormalizedOptions, defaults: ModuleDefaults, options: StartOptions): Promise<Started> {
     const timeoutMs = scaleDuration(normalized.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS, env.startupTimeoutScale());
     const engine = await getEngine();
     // The reaper starts beside the container, not before it: it is off the critical path.
     prepareSession(engine);
     const started = Date.now();
+    const attach = (id: string, reused: boolean, createdHere: boolean) =>
+      this.attach(engine, id, normalized, defaults, timeoutMs, reused, started, createdHere);
 
     // Built once: `withCreateOptions` callbacks are user code, run once per start (the hash and the create share it).
     const body = createBody(normalized, this.imageToRun(normalized), engine.publishHostIp, {});
-    if (normalized.reuse) return this.startReusable(engine, normalized, body, options, timeoutMs, started);
+    if (normalized.reuse) return this.startReusable(engine, normalized, body, options, timeoutMs, started, attach);
     const { id } = await this.create(engine, normalized, body, options, {});
     await this.startCreated(engine, normalized, id);
-    return this.attach(engine, id, normalized, timeoutMs, false, started, true);
+    return attach(id, false, true);
   }
 
-  /** Starts a container this call created; removes it when the engine refuses. */
+  /** Runs `containerCreated` and starts a container this call created; removes it when either fails. */
   private async startCreated(engine: Engine, normalized: NormalizedOptions, id: string): Promise<void> {
+    const image = normalized.image.toString();
     try {
+      await this.runHook("containerCreated", () => this.containerCreated(id), { image, containerId: id });
       await engine.startContainer(id);
     } catch (error) {
       await this.discard(engine, id);
-      const image = normalized.image.toString();
+      if (error instanceof LifecycleHookError) throw error;
       throw engine.startError(`Starting ${describeContainer({ containerId: id, image })} failed`, error, { image, containerId: id });
     }
   }
@@ -453,7 +561,8 @@ export class GenericContainer {
     options: StartOptions,
     timeoutMs: number,
     started: number,
-  ): Promise<ContainerHandleState> {
+    attach: (id: string, reused: boolean, createdHere: boolean) => Promise<Started>,
+  ): Promise<Started> {
     const hash = await reuseHash(normalized, body);
     const labels = { [LABELS.reuseHash]: hash, [LABELS.keep]: "true" };
     const name = (normalized.name ??= `throwaway-reuse-${hash.slice(0, 16)}`);
@@ -471,7 +580,7 @@ export class GenericContainer {
         }
         if (id) {
           await this.startCreated(engine, normalized, id);
-          return this.attach(engine, id, normalized, timeoutMs, true, started, true);
+          return attach(id, true, true);
         }
         candidate = { id: name, state: "unknown" };
       }
@@ -486,7 +595,7 @@ export class GenericContainer {
       if (settled.kind === "ready") {
         debug(`container ${settled.id.slice(0, 12)}`, `reusing for hash ${hash.slice(0, 12)}`);
         try {
-          return await this.attach(engine, settled.id, normalized, timeoutMs, true, started);
+          return await attach(settled.id, true, false);
         } catch (error) {
           if (attempt >= REUSE_ATTEMPTS || !(await vanished(engine, settled.id))) throw error;
         }
@@ -500,16 +609,20 @@ export class GenericContainer {
     }
   }
 
-  /** Inspects a started container, picks the wait strategy, waits; removes the container when that fails. */
+  /**
+   * Inspects a started container, picks the wait strategy, runs `containerStarting`, waits, wraps the handle and runs
+   * `containerStarted`; removes the container this start created when any of that fails.
+   */
   private async attach(
     engine: Engine,
     id: string,
     normalized: NormalizedOptions,
+    defaults: ModuleDefaults,
     timeoutMs: number,
     reused: boolean,
     started: number,
-    createdHere = !reused,
-  ): Promise<ContainerHandleState> {
+    createdHere: boolean,
+  ): Promise<Started> {
     const image = normalized.image.toString();
     let inspect = await engine.inspectContainer(id);
     if (reused && !inspect.State.Running) {
@@ -529,11 +642,17 @@ export class GenericContainer {
       startupTimeoutMs: timeoutMs,
       reused,
       declaredPorts,
+      autoRemove: normalized.autoRemove,
     };
+    const context = { image, containerId: id, containerName: state.name };
+    const hookReused = !createdHere;
     const tee = this.logConsumer ? followLogs(engine, id, inspect.Config.Tty, this.logConsumer) : undefined;
-    const handle = new StartedContainer(state);
+    let handle: Started;
     try {
+      await this.runHook("containerStarting", () => this.containerStarting(inspect, hookReused), context);
+      handle = this.createStarted(state, defaults);
       await handle.waitUntilReady(0, tee ? (signal) => tee.lines(signal) : undefined).finally(() => tee?.endReplay());
+      await this.runHook("containerStarted", () => this.containerStarted(handle, hookReused), context);
     } catch (error) {
       // Someone else's reusable container is theirs to keep; one this call created (reusable or not) never became
       // usable, and a reusable one is never reaped (it is kept), so it must go now.
@@ -551,7 +670,7 @@ export class GenericContainer {
     // container printed reaches it even when the caller stops the container right away.
     await tee?.opened;
     debug(`container ${id.slice(0, 12)}`, `${image} started and ready in ${Date.now() - started} ms`);
-    return state;
+    return handle;
   }
 }
 
@@ -601,6 +720,11 @@ async function reuseHash(options: NormalizedOptions, body: Record<string, unknow
   hash.update(JSON.stringify(body));
   hash.update(JSON.stringify(options.name ?? ""));
   await hashCopyItems(options.copies, hash);
+  // A stream's content cannot be known before it is read: each stream counts as different (no reuse across them).
+  for (const { tar, target } of options.archives) {
+    hash.update(JSON.stringify({ kind: "archive", target }));
+    hash.update(Buffer.isBuffer(tar) ? tar : randomUUID());
+  }
   return hash.digest("hex");
 }
 

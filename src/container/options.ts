@@ -1,4 +1,5 @@
 import { isAbsolute } from "node:path";
+import { Readable } from "node:stream";
 import { normalizeDuration } from "../duration.js";
 import { InvalidOptionError } from "../errors.js";
 import { ImageName } from "../image/image-name.js";
@@ -22,6 +23,10 @@ export interface BindMount {
   mode?: "rw" | "ro" | "z" | "Z" | "ro,z" | "ro,Z" | "rw,z" | "rw,Z";
 }
 
+/**
+ * A container health check. testcontainers' key names `interval`, `timeout` and `startPeriod` (also ms) are
+ * accepted in place of `intervalMs`, `timeoutMs` and `startPeriodMs`; any other key is refused.
+ */
 export interface HealthCheck {
   /** `["CMD", "curl", "-f", "http://localhost"]`, `["CMD-SHELL", "..."]`, or a shell string. */
   test: string[] | string;
@@ -33,6 +38,12 @@ export interface HealthCheck {
   retries?: number;
   /** Milliseconds after start when failures do not count. Default 0. */
   startPeriodMs?: number;
+  /** testcontainers' name for `intervalMs` (ms). */
+  interval?: number;
+  /** testcontainers' name for `timeoutMs` (ms). */
+  timeout?: number;
+  /** testcontainers' name for `startPeriodMs` (ms). */
+  startPeriod?: number;
 }
 
 export interface Resources {
@@ -43,6 +54,12 @@ export interface Resources {
 }
 
 export type PullPolicy = "missing" | "always";
+
+/** A resource limit (`ulimit`): soft and hard values; `-1` means unlimited. */
+export interface Ulimit {
+  soft: number;
+  hard: number;
+}
 
 /** A network for `withNetwork`: a {@link StartedNetwork} or anything with a name. */
 export interface NetworkRef {
@@ -80,6 +97,12 @@ export interface RawContainerOptions {
   waitStrategy: WaitStrategy | undefined;
   reuse: boolean;
   createModifiers: ((options: Record<string, unknown>) => void)[];
+  ulimits: Record<string, unknown>;
+  securityOpt: unknown[];
+  ipcMode: unknown;
+  defaultLogDriver: boolean;
+  autoRemove: unknown;
+  archives: { tar: unknown; target: unknown }[];
 }
 
 export function emptyRawOptions(image: string): RawContainerOptions {
@@ -113,6 +136,12 @@ export function emptyRawOptions(image: string): RawContainerOptions {
     waitStrategy: undefined,
     reuse: false,
     createModifiers: [],
+    ulimits: {},
+    securityOpt: [],
+    ipcMode: undefined,
+    defaultLogDriver: false,
+    autoRemove: undefined,
+    archives: [],
   };
 }
 
@@ -154,6 +183,14 @@ export interface NormalizedOptions {
   waitStrategy: WaitStrategy | undefined;
   reuse: boolean;
   createModifiers: ((options: Record<string, unknown>) => void)[];
+  ulimits: { Name: string; Soft: number; Hard: number }[];
+  securityOpt: string[];
+  ipcMode: string | undefined;
+  defaultLogDriver: boolean;
+  /** What `stop()` does when not told: remove (default) or keep the stopped container. */
+  autoRemove: boolean;
+  /** Tar archives extracted into existing directories before start, one Engine API call each. */
+  archives: { tar: Buffer | Readable; target: string }[];
 }
 
 const NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -224,7 +261,28 @@ function normalizeHealthCheck(value: unknown): NormalizedOptions["healthCheck"] 
   const option = "withHealthCheck";
   if (typeof value !== "object" || value === null)
     throw new InvalidOptionError(option, "`{ test, intervalMs?, timeoutMs?, retries?, startPeriodMs? }`", value);
-  const check = value as HealthCheck;
+  const given = value as HealthCheck;
+  const known = ["test", "intervalMs", "timeoutMs", "retries", "startPeriodMs", "interval", "timeout", "startPeriod"];
+  const unknown = Object.keys(given).find((key) => !known.includes(key));
+  if (unknown !== undefined) {
+    throw new InvalidOptionError(option, "`{ test, intervalMs?, timeoutMs?, retries?, startPeriodMs? }`", unknown, {
+      hint: `\`${unknown}\` is not a health check setting`,
+    });
+  }
+  // testcontainers' names (also ms) are accepted beside ours; both at once would be ambiguous.
+  const alias = (ours: "intervalMs" | "timeoutMs" | "startPeriodMs", theirs: "interval" | "timeout" | "startPeriod") => {
+    if (given[theirs] !== undefined && given[ours] !== undefined) {
+      throw new InvalidOptionError(`${option}({ ${theirs} })`, `unset when \`${ours}\` is given (both are ms)`, given[theirs]);
+    }
+    return (given[ours] ?? given[theirs]) as number | undefined;
+  };
+  const check: HealthCheck = {
+    test: given.test,
+    intervalMs: alias("intervalMs", "interval"),
+    timeoutMs: alias("timeoutMs", "timeout"),
+    startPeriodMs: alias("startPeriodMs", "startPeriod"),
+    ...(given.retries !== undefined ? { retries: given.retries } : {}),
+  } as HealthCheck;
   let test: string[];
   if (typeof check.test === "string" && check.test.trim() !== "") test = ["CMD-SHELL", check.test];
   else if (Array.isArray(check.test) && check.test.length > 0 && check.test.every((t) => typeof t === "string")) {
@@ -244,6 +302,19 @@ function normalizeHealthCheck(value: unknown): NormalizedOptions["healthCheck"] 
     ...(check.retries !== undefined ? { Retries: check.retries } : {}),
     ...(startPeriod !== undefined ? { StartPeriod: startPeriod * MS_TO_NS } : {}),
   };
+}
+
+function normalizeUlimits(raw: Record<string, unknown>): NormalizedOptions["ulimits"] {
+  return Object.entries(raw).map(([name, value]) => {
+    const option = `withUlimits({ ${name} })`;
+    if (!/^[a-z]+$/.test(name)) throw new InvalidOptionError("withUlimits", "ulimit names such as `nofile` or `nproc`", name);
+    const { soft, hard } = (typeof value === "object" && value !== null ? value : {}) as { soft?: unknown; hard?: unknown };
+    const limit = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= -1;
+    if (!limit(soft) || !limit(hard)) throw new InvalidOptionError(option, "`{ soft, hard }`, whole numbers (-1 for unlimited)", value);
+    const [s, h] = [soft as number, hard as number];
+    if (h !== -1 && (s === -1 || s > h)) throw new InvalidOptionError(option, "a soft limit no greater than the hard one", value);
+    return { Name: name, Soft: s, Hard: h };
+  });
 }
 
 /**
@@ -316,7 +387,15 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
       throw new InvalidOptionError(`withTmpFs({ ${JSON.stringify(path)} })`, "mount options as a string, e.g. `rw,size=64m`", opts);
     tmpfs[path] = opts;
   }
-  for (const copy of raw.copies) absolutePath("copy target", copy.target);
+  for (const copy of raw.copies) {
+    absolutePath("copy target", copy.target);
+    for (const key of ["uid", "gid"] as const) {
+      const id = copy[key];
+      if (id !== undefined && (typeof id !== "number" || !Number.isInteger(id) || id < 0)) {
+        throw new InvalidOptionError(`copy ${key} (${copy.target})`, "a non-negative whole number", id);
+      }
+    }
+  }
   let memoryBytes: number | undefined;
   let nanoCpus: number | undefined;
   if (raw.resources !== undefined) {
@@ -362,6 +441,18 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
   if (pullPolicy !== "missing" && pullPolicy !== "always")
     throw new InvalidOptionError("withPullPolicy", "`missing` or `always`", raw.pullPolicy);
   const startupTimeoutMs = duration("withStartupTimeout", raw.startupTimeoutMs);
+  const securityOpt = raw.securityOpt.map((opt) => {
+    if (typeof opt !== "string" || !/^[a-z-]+([=:].+)?$/.test(opt)) {
+      throw new InvalidOptionError("withSecurityOpt", "options such as `no-new-privileges` or `seccomp=unconfined`", opt);
+    }
+    return opt;
+  });
+  const ipcMode = optionalString("withIpcMode", raw.ipcMode, (v) =>
+    /^(private|shareable|host|none|container:.+)$/.test(v) ? undefined : "`private`, `shareable`, `host`, `none` or `container:<name|id>`",
+  );
+  if (raw.autoRemove !== undefined && typeof raw.autoRemove !== "boolean") {
+    throw new InvalidOptionError("withAutoRemove", "`true` or `false`", raw.autoRemove);
+  }
   return {
     image,
     ports,
@@ -393,6 +484,17 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
     waitStrategy: raw.waitStrategy,
     reuse: raw.reuse,
     createModifiers: [...raw.createModifiers],
+    ulimits: normalizeUlimits(raw.ulimits),
+    securityOpt,
+    ipcMode,
+    defaultLogDriver: raw.defaultLogDriver,
+    autoRemove: raw.autoRemove ?? true,
+    archives: raw.archives.map(({ tar, target }) => {
+      if (!Buffer.isBuffer(tar) && !(tar instanceof Readable)) {
+        throw new InvalidOptionError("withCopyArchivesToContainer({ tar })", "a tar archive as a Buffer or a Readable stream", tar);
+      }
+      return { tar, target: absolutePath("withCopyArchivesToContainer({ target })", target) };
+    }),
   };
 }
 
@@ -433,6 +535,10 @@ export function createBody(
       ...(options.capAdd.length ? { CapAdd: options.capAdd } : {}),
       ...(options.capDrop.length ? { CapDrop: options.capDrop } : {}),
       ...(options.privileged ? { Privileged: true } : {}),
+      ...(options.ulimits.length ? { Ulimits: options.ulimits } : {}),
+      ...(options.securityOpt.length ? { SecurityOpt: options.securityOpt } : {}),
+      ...(options.ipcMode ? { IpcMode: options.ipcMode } : {}),
+      ...(options.defaultLogDriver ? { LogConfig: { Type: "json-file", Config: {} } } : {}),
       ...(firstNetwork ? { NetworkMode: firstNetwork.getName() } : options.networkMode ? { NetworkMode: options.networkMode } : {}),
     },
     ...(firstNetwork ? { NetworkingConfig: { EndpointsConfig: { [firstNetwork.getName()]: { Aliases: options.networkAliases } } } } : {}),

@@ -6,13 +6,15 @@ import type { LogLine } from "../engine/demux.js";
 import { endpointUrl } from "../engine/discovery.js";
 import type { Engine, ExecOptions, ExecResult } from "../engine/engine.js";
 import type { ContainerInspect } from "../engine/types.js";
-import { describeContainer, EngineConnectionError, type ErrorContext, InvalidOptionError } from "../errors.js";
+import { describeContainer, EngineConnectionError, type ErrorContext, InvalidOptionError, LifecycleHookError } from "../errors.js";
 import { untrackResource } from "../reaper/tracker.js";
 import { type ExitInfo, runWait } from "../wait/run.js";
 import type { WaitStrategy, WaitTarget } from "../wait/strategy.js";
-import { type CopyItem, putCopyItems, untarToMap } from "./copy.js";
+import { type CommitOptions, commitContainer } from "./commit.js";
+import { type CopyItem, type CopyOwner, putCopyItems, untarToMap } from "./copy.js";
 import { logsSinceAfter } from "./log-cursor.js";
 import { mappedPorts, type PortMap } from "./ports.js";
+import { type GracePeriod, graceSeconds } from "./stop-timeout.js";
 
 /** Exit codes from 128 up mean the command was killed by a signal (137: SIGKILL, 143: SIGTERM). */
 const SIGNAL_EXIT = 128;
@@ -33,15 +35,12 @@ export interface ContainerHandleState {
   reused: boolean;
   /** Exposed ports in the order they were declared (`"8080/tcp"`): "first" means first declared, not first listed. */
   declaredPorts: string[];
+  /** `stop()`'s default for `remove` (`withAutoRemove`); `true` when absent. */
+  autoRemove?: boolean;
 }
 
-export interface StopOptions {
-  /**
-   * Seconds to wait for a graceful stop (SIGTERM) before SIGKILL. Default 0: throwaway containers are killed and
-   * removed in one call, since nothing in them needs to survive.
-   */
-  timeout?: number;
-  /** Remove the container after stopping. Default `true`. */
+export interface StopOptions extends GracePeriod {
+  /** Remove the container after stopping. Default `true`, or what `withAutoRemove` said. */
   remove?: boolean;
   /** Remove its anonymous volumes with it. Default `true`. */
   removeVolumes?: boolean;
@@ -52,7 +51,11 @@ export interface LogsOptions {
   since?: Date | number;
   /** Only the last N lines. */
   tail?: number;
-  /** Keep the stream open and deliver new lines until the container stops. Default `false`. */
+  /**
+   * Keep the stream open and deliver new lines until the container stops (or the stream is destroyed). Default
+   * `false`: the stream holds the lines printed so far and ends. testcontainers' `logs()` always follows; pass
+   * `follow: true` for that.
+   */
   follow?: boolean;
 }
 
@@ -152,6 +155,19 @@ export class StartedContainer implements AsyncDisposable {
     return entry.IPAddress;
   }
 
+  /** The container's host name (`withHostname`, else the engine's: its short id). */
+  getHostname(): string {
+    return this.state.inspect.Config.Hostname ?? this.state.id.slice(0, 12);
+  }
+
+  /** The id of `network` (a name the container is on). */
+  getNetworkId(network: string): string {
+    const entry = this.state.inspect.NetworkSettings.Networks?.[network];
+    if (!entry)
+      throw new InvalidOptionError("getNetworkId", `a network the container is on (${this.getNetworkNames().join(", ")})`, network);
+    return entry.NetworkID;
+  }
+
   /** The engine's inspect answer as of the last start or restart. */
   getInspectResult(): ContainerInspect {
     return this.state.inspect;
@@ -221,9 +237,46 @@ export class StartedContainer implements AsyncDisposable {
     await putCopyItems(this.state.engine, this.state.id, items, "copyToContainer");
   }
 
+  /**
+   * Makes an image of the container as it is now (`docker commit`) and resolves to its name (`repo:tag`, or the
+   * image id without a `repo`). It goes with the session unless `deleteOnExit: false`.
+   */
+  commit(options: CommitOptions = {}): Promise<string> {
+    return commitContainer(this.state.engine, this.state.id, options, this.errorContext);
+  }
+
+  /** Extracts a tar archive into `target`, a directory that exists in the container (default `/`); one call. */
+  async copyArchiveToContainer(tar: Buffer | Readable, target = "/"): Promise<void> {
+    if (!Buffer.isBuffer(tar) && !(tar instanceof Readable)) {
+      throw new InvalidOptionError("copyArchiveToContainer(tar)", "a tar archive as a Buffer or a Readable stream", tar);
+    }
+    if (!target.startsWith("/")) throw new InvalidOptionError("copyArchiveToContainer(tar, target)", "an absolute path", target);
+    await this.state.engine.putArchive(this.state.id, target, Buffer.isBuffer(tar) ? Readable.from([tar]) : tar);
+  }
+
   /** A tar stream of `path` in the container (as `docker cp` makes it). */
   copyFromContainer(path: string): Promise<Readable> {
     return this.state.engine.getArchive(this.state.id, path);
+  }
+
+  /** testcontainers' name for {@link copyFromContainer}. */
+  copyArchiveFromContainer(path: string): Promise<Readable> {
+    return this.copyFromContainer(path);
+  }
+
+  /** Host files into the running container (testcontainers' name; {@link copyToContainer} takes every kind). */
+  copyFilesToContainer(files: ({ source: string; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
+    return this.copyToContainer(files.map((f) => ({ kind: "file" as const, ...f })));
+  }
+
+  /** Host directories into the running container, recursively (testcontainers' name). */
+  copyDirectoriesToContainer(dirs: ({ source: string; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
+    return this.copyToContainer(dirs.map((d) => ({ kind: "directory" as const, ...d })));
+  }
+
+  /** Strings or Buffers as files in the running container (testcontainers' name). */
+  copyContentToContainer(contents: ({ content: string | Buffer; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
+    return this.copyToContainer(contents.map((c) => ({ kind: "content" as const, ...c })));
   }
 
   /** The content of one file in the container. */
@@ -239,9 +292,9 @@ export class StartedContainer implements AsyncDisposable {
    * same strategy, looking only at what it prints after the restart. `timeout`: seconds to wait for a graceful stop
    * (SIGTERM) before SIGKILL, default 0.
    */
-  async restart(options: { timeout?: number } = {}): Promise<void> {
+  async restart(options: GracePeriod = {}): Promise<void> {
     const { engine, id } = this.state;
-    const { timeout = 0 } = validateStopOptions({ ...(options.timeout !== undefined ? { timeout: options.timeout } : {}) });
+    const timeout = graceSeconds(options, "restart");
     // Stop and start rather than the engine's restart: between the two, the old run's output is complete (the engine
     // drains it before reporting the stop), so its last line's timestamp marks where the new run's output begins.
     // A cursor from our clock would be wrong by the engine's clock skew, and whole seconds let old lines through.
@@ -362,25 +415,54 @@ export class StartedContainer implements AsyncDisposable {
    */
   stop(options: StopOptions = {}): Promise<StoppedContainer> {
     if (this.stopping) return this.stopping;
-    let checked: StopOptions;
+    let seconds: number;
     try {
-      checked = validateStopOptions(options);
+      seconds = validateStopOptions(options);
     } catch (error) {
       return Promise.reject(error);
     }
-    this.stopping = this.doStop(checked);
+    this.stopping = this.stopWithHooks(options, seconds);
     return this.stopping;
   }
 
-  private async doStop(options: StopOptions): Promise<StoppedContainer> {
+  /** Lifecycle hook for modules' started types: runs before the container is stopped (not for one left running). */
+  protected containerStopping(): void | Promise<void> {}
+
+  /** Lifecycle hook for modules' started types: runs after the container was stopped (and removed, by default). */
+  protected containerStopped(): void | Promise<void> {}
+
+  /**
+   * A throwing `containerStopping` still lets the container go (nothing may leak); its error is thrown afterwards as
+   * a {@link LifecycleHookError}, as is one from `containerStopped`.
+   */
+  private async stopWithHooks(options: StopOptions, seconds: number): Promise<StoppedContainer> {
+    const leftRunning = this.state.reused && options.remove === undefined;
+    const stopping = leftRunning ? undefined : await this.hookError("containerStopping", () => this.containerStopping());
+    const stopped = await this.doStop(options, seconds);
+    const failure = stopping ?? (leftRunning ? undefined : await this.hookError("containerStopped", () => this.containerStopped()));
+    if (failure) throw failure;
+    return stopped;
+  }
+
+  private async hookError(hook: string, run: () => void | Promise<void>): Promise<LifecycleHookError | undefined> {
+    try {
+      await run();
+      return undefined;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      return new LifecycleHookError(`${this.constructor.name}.${hook}() threw: ${reason}`, { ...this.errorContext, hook, cause: error });
+    }
+  }
+
+  private async doStop(options: StopOptions, seconds: number): Promise<StoppedContainer> {
     const { engine, id } = this.state;
     const started = Date.now();
     if (this.state.reused && options.remove === undefined) {
       debug(`container ${id.slice(0, 12)}`, "reused container left running");
       return new StoppedContainer(this.state, false);
     }
-    const remove = options.remove ?? true;
-    const timeout = options.timeout ?? 0;
+    const remove = options.remove ?? this.state.autoRemove ?? true;
+    const timeout = seconds;
     try {
       if (timeout > 0 || !remove) await engine.stopContainer(id, timeout);
       if (remove) {
@@ -404,17 +486,15 @@ export class StartedContainer implements AsyncDisposable {
 }
 
 /** Checks {@link StopOptions} before anything is sent (the engine takes whole seconds: a fraction rounds up). */
-function validateStopOptions(options: StopOptions): StopOptions {
+/** Checks `stop()`'s options before anything is remembered, and returns the grace period in the engine's seconds. */
+function validateStopOptions(options: StopOptions): number {
   if (typeof options !== "object" || options === null) throw new InvalidOptionError("stop(options)", "an object", options);
-  const { timeout, remove, removeVolumes } = options;
-  if (timeout !== undefined && (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout < 0)) {
-    throw new InvalidOptionError("stop({ timeout })", "a non-negative number of seconds", timeout);
-  }
+  const { remove, removeVolumes } = options;
   if (remove !== undefined && typeof remove !== "boolean") throw new InvalidOptionError("stop({ remove })", "a boolean", remove);
   if (removeVolumes !== undefined && typeof removeVolumes !== "boolean") {
     throw new InvalidOptionError("stop({ removeVolumes })", "a boolean", removeVolumes);
   }
-  return { ...options, ...(timeout !== undefined ? { timeout: Math.ceil(timeout) } : {}) };
+  return graceSeconds(options, "stop");
 }
 
 /** A container after `stop()`: its id, and its files when it was stopped but not removed. */

@@ -629,6 +629,19 @@ export class Engine {
     await this.dial("POST", `/images/${encodeURIComponent(ref)}/tag`, { query: { repo, tag }, statusCodes: { 201: true } });
   }
 
+  /** `docker commit`: a new image from a container's filesystem and config; resolves to the image id. */
+  async commitContainer(
+    id: string,
+    query: { repo?: string; tag?: string; comment?: string; author?: string; changes?: string; pause?: boolean },
+  ): Promise<string> {
+    const result = await this.dial<{ Id: string }>("POST", "/commit", {
+      query: { container: id, ...query },
+      body: {},
+      statusCodes: { 201: true },
+    });
+    return result.Id;
+  }
+
   /** Starts a pull and returns the engine's JSON-lines progress stream. */
   pullStream(fromImage: string, tag: string, options: { platform?: string; auth?: RegistryAuth; signal?: AbortSignal }): Promise<Readable> {
     return this.dial("POST", "/images/create", {

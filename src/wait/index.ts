@@ -4,6 +4,7 @@ import { HttpWaitStrategy } from "./http.js";
 import { ListeningPortsWaitStrategy } from "./listening-ports.js";
 import { LogMessageWaitStrategy } from "./log-message.js";
 import { OneShotStartupWaitStrategy } from "./one-shot.js";
+import { type StartupCheck, type StartupCheckOptions, StartupCheckWaitStrategy } from "./startup-check.js";
 import type { WaitStrategy } from "./strategy.js";
 import { SuccessfulCommandWaitStrategy } from "./successful-command.js";
 
@@ -28,6 +29,11 @@ export const Wait = {
   forSuccessfulCommand: (command: string | readonly string[]) => new SuccessfulCommandWaitStrategy(command),
   /** Ready when the container has run to completion with exit code 0; any other exit fails at once. */
   forOneShotStartup: () => new OneShotStartupWaitStrategy(),
+  /**
+   * Ready when `check(inspect)` returns `true`, for readiness that is a status to poll ("exited with 0" with
+   * `{ exits: true }`, "running for N ms"); `false` or a string is "not yet". One inspect per check.
+   */
+  forStartupCheck: (check: StartupCheck, options?: StartupCheckOptions) => new StartupCheckWaitStrategy(check, options),
   /** Ready when every strategy is; they run at once against one shared deadline. */
   forAll: (strategies: readonly WaitStrategy[]) => new AllWaitStrategy(strategies),
   /** Ready when any one strategy is; the others are then stopped. */
@@ -52,5 +58,8 @@ export {
   ListeningPortsWaitStrategy,
   LogMessageWaitStrategy,
   OneShotStartupWaitStrategy,
+  type StartupCheck,
+  type StartupCheckOptions,
+  StartupCheckWaitStrategy,
   SuccessfulCommandWaitStrategy,
 };

@@ -2,7 +2,15 @@
  * The README's code, compiled by `npm run typecheck` so the documentation cannot drift from the API. Not run: the
  * behaviour each snippet shows is covered by the tests of its area.
  */
-import { defineFixtures, GenericContainer, Network, type StartedContainer, Wait } from "throwaway";
+import {
+  type ContainerHandleState,
+  defineFixtures,
+  GenericContainer,
+  type ModuleDefaults,
+  Network,
+  StartedContainer,
+  Wait,
+} from "throwaway";
 import { DockerComposeEnvironment } from "throwaway/compose";
 import { MySqlContainer } from "throwaway/mysql";
 import { containerFixture, defineGlobalSetup, type MySqlFixtures, mysqlFixtures, type ProvidedBy } from "throwaway/vitest";
@@ -98,4 +106,33 @@ export async function composeSection(): Promise<void> {
   const users = env.getContainer("users-service-1");
   void users;
   await env.stop();
+}
+
+export class StartedUsersService extends StartedContainer {
+  getBaseUrl(): string {
+    return `http://${this.getHost()}:${this.getMappedPort(8080)}`;
+  }
+}
+
+export class UsersService extends GenericContainer<StartedUsersService> {
+  constructor() {
+    super("throwaway-examples/users-service:latest");
+  }
+
+  withGreeting(message: string): this {
+    return this.withEnvironment({ GREETING_MESSAGE: message });
+  }
+
+  protected override moduleDefaults(): ModuleDefaults {
+    return { exposedPorts: [8080], env: { PORT: 8080 }, waitStrategy: Wait.forHttp("/health_check", 8080) };
+  }
+
+  protected override createStarted(state: ContainerHandleState): StartedUsersService {
+    return new StartedUsersService(state);
+  }
+}
+
+export async function writingAModule(): Promise<void> {
+  const users = await new UsersService().withGreeting("hi").start();
+  await fetch(`${users.getBaseUrl()}/welcome`);
 }

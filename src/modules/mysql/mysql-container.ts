@@ -1,9 +1,9 @@
-import type { CopyItem } from "../../container/copy.js";
 import { GenericContainer, type StartOptions } from "../../container/generic-container.js";
+import type { ModuleDefaults } from "../../container/module-defaults.js";
+import type { ContainerHandleState } from "../../container/started-container.js";
 import { debug } from "../../debug.js";
 import { getEngine } from "../../engine/engine.js";
 import { InvalidOptionError } from "../../errors.js";
-import type { WaitStrategy } from "../../wait/strategy.js";
 import { loadMysql2 } from "./connections.js";
 import { type InitScript, resolveInitScripts } from "./init-scripts.js";
 import { mysqlPlatformFor, needsAmd64OnArm } from "./platform.js";
@@ -25,26 +25,10 @@ export const DEFAULT_MYSQL_STARTUP_TIMEOUT_MS = 120_000;
 /** Where `withConfig` files go: every official mysql and mariadb image reads this folder after its own settings. */
 const CONFIG_DIR = "/etc/mysql/conf.d";
 
-/** What `beforeStart` added to the generic options, so a second `start()` from the same builder starts clean. */
-interface Applied {
-  env: Record<string, string>;
-  port: unknown;
-  copies: CopyItem[];
-  command: string[] | undefined;
-  waitStrategy: WaitStrategy | undefined;
-  startupTimeoutMs: number | undefined;
-  platform: string | undefined;
+/** MySqlContainer's defaults for one start, and the settings its started container reports. */
+interface MySqlDefaults extends ModuleDefaults {
+  settings: MySqlSettings;
 }
-
-const nothingApplied = (): Applied => ({
-  env: {},
-  port: undefined,
-  copies: [],
-  command: undefined,
-  waitStrategy: undefined,
-  startupTimeoutMs: undefined,
-  platform: undefined,
-});
 
 /**
  * MySQL (default `mysql:5.7`; `mysql:8.x` and `mariadb` images take the same settings) with a database, a user,
@@ -58,11 +42,9 @@ const nothingApplied = (): Applied => ({
  * Like every builder, the `with*` values are checked at `start()`, which throws {@link InvalidOptionError} before
  * anything is created (e.g. an empty password for a user other than root).
  */
-export class MySqlContainer extends GenericContainer {
+export class MySqlContainer extends GenericContainer<StartedMySqlContainer> {
   private readonly mysql: RawMySqlSettings = emptyRawMySqlSettings();
   private readonly initScripts: unknown[] = [];
-  private applied: Applied = nothingApplied();
-  private settings: MySqlSettings | undefined;
 
   /** @param image a `mysql` or `mariadb` image; default `mysql:5.7`. */
   constructor(image: string = DEFAULT_MYSQL_IMAGE) {
@@ -123,9 +105,8 @@ export class MySqlContainer extends GenericContainer {
     return this;
   }
 
-  protected override async beforeStart(): Promise<void> {
-    await super.beforeStart();
-    this.undoApplied();
+  /** Env, port 3306, init scripts and config files, server args, the `SELECT 1` wait and its timeout; the user's win. */
+  protected override async moduleDefaults(): Promise<MySqlDefaults> {
     const settings = normalizeMySqlSettings(this.mysql, this.raw.env);
     const scripts = await resolveInitScripts(this.initScripts);
     if (settings.serverArgs.length > 0 && this.raw.command !== undefined) {
@@ -133,72 +114,37 @@ export class MySqlContainer extends GenericContainer {
         hint: "put the server options in withServerArgs only",
       });
     }
-    const applied = nothingApplied();
-
-    applied.env = mysqlEnvironment(settings);
-    Object.assign(this.raw.env, applied.env);
-    if (!this.raw.exposedPorts.some(isMySqlPort)) {
-      applied.port = MYSQL_PORT;
-      this.raw.exposedPorts.push(applied.port);
-    }
-    applied.copies = [
-      ...scripts,
-      ...settings.configs.map((content, i) => ({
-        kind: "content" as const,
-        content,
-        target: `${CONFIG_DIR}/zz-throwaway-${i + 1}.cnf`,
-        mode: 0o644,
-      })),
-    ];
-    this.raw.copies.push(...applied.copies);
-    if (settings.serverArgs.length > 0) {
-      // Arguments starting with "-" make every official entrypoint start its own server binary (mysqld or mariadbd).
-      applied.command = [...settings.serverArgs];
-      this.raw.command = applied.command;
-    }
-    if (this.raw.waitStrategy === undefined) {
-      applied.waitStrategy = new MySqlReadyWaitStrategy({
-        user: settings.username,
-        password: settings.userPassword,
-        database: settings.database,
-      });
-      this.raw.waitStrategy = applied.waitStrategy;
-    }
-    if (this.raw.startupTimeoutMs === undefined) {
-      applied.startupTimeoutMs = DEFAULT_MYSQL_STARTUP_TIMEOUT_MS;
-      this.raw.startupTimeoutMs = applied.startupTimeoutMs;
-    }
+    const defaults: MySqlDefaults = {
+      settings,
+      env: mysqlEnvironment(settings),
+      exposedPorts: [MYSQL_PORT],
+      copies: [
+        ...scripts,
+        ...settings.configs.map((content, i) => ({
+          kind: "content" as const,
+          content,
+          target: `${CONFIG_DIR}/zz-throwaway-${i + 1}.cnf`,
+          mode: 0o644,
+        })),
+      ],
+      waitStrategy: new MySqlReadyWaitStrategy({ user: settings.username, password: settings.userPassword, database: settings.database }),
+      startupTimeoutMs: DEFAULT_MYSQL_STARTUP_TIMEOUT_MS,
+    };
+    // Arguments starting with "-" make every official entrypoint start its own server binary (mysqld or mariadbd).
+    if (settings.serverArgs.length > 0) defaults.command = [...settings.serverArgs];
     if (this.raw.platform === undefined && needsAmd64OnArm(this.raw.image)) {
       const engine = await getEngine();
       const platform = mysqlPlatformFor(this.raw.image, (await engine.info()).Architecture);
       if (platform) {
         debug("mysql", `${this.raw.image} is published for amd64 only: running it as ${platform} on this arm64 engine (emulated, slower)`);
-        applied.platform = platform;
-        this.raw.platform = platform;
+        defaults.platform = platform;
       }
     }
-    this.applied = applied;
-    this.settings = settings;
+    return defaults;
   }
 
-  /** Takes back what the last `beforeStart` added, leaving what the user set. */
-  private undoApplied(): void {
-    const applied = this.applied;
-    for (const [key, value] of Object.entries(applied.env)) if (this.raw.env[key] === value) delete this.raw.env[key];
-    if (applied.port !== undefined) {
-      const index = this.raw.exposedPorts.indexOf(applied.port);
-      if (index >= 0) this.raw.exposedPorts.splice(index, 1);
-    }
-    if (applied.copies.length > 0) {
-      const ours = new Set<unknown>(applied.copies);
-      this.raw.copies = this.raw.copies.filter((copy) => !ours.has(copy));
-    }
-    if (applied.command !== undefined && this.raw.command === applied.command) this.raw.command = undefined;
-    if (applied.waitStrategy !== undefined && this.raw.waitStrategy === applied.waitStrategy) this.raw.waitStrategy = undefined;
-    if (applied.startupTimeoutMs !== undefined && this.raw.startupTimeoutMs === applied.startupTimeoutMs)
-      this.raw.startupTimeoutMs = undefined;
-    if (applied.platform !== undefined && this.raw.platform === applied.platform) this.raw.platform = undefined;
-    this.applied = nothingApplied();
+  protected override createStarted(state: ContainerHandleState, defaults: MySqlDefaults): StartedMySqlContainer {
+    return new StartedMySqlContainer(state, defaults.settings);
   }
 
   /** Starts MySQL and resolves when the configured user can run `SELECT 1`. */
@@ -206,17 +152,8 @@ export class MySqlContainer extends GenericContainer {
     // mysql2 loads while the container boots, not after.
     const driver = loadMysql2();
     driver.catch(() => {});
-    const state = await this.startContainer(options);
+    const started = await super.start(options);
     await driver;
-    return new StartedMySqlContainer(state, this.settings!);
+    return started;
   }
-}
-
-function isMySqlPort(spec: unknown): boolean {
-  if (spec === MYSQL_PORT || spec === `${MYSQL_PORT}` || spec === `${MYSQL_PORT}/tcp`) return true;
-  if (typeof spec === "object" && spec !== null) {
-    const { container, protocol } = spec as { container?: unknown; protocol?: unknown };
-    return container === MYSQL_PORT && (protocol === undefined || protocol === "tcp");
-  }
-  return false;
 }

@@ -10,6 +10,7 @@ import {
   type StopOptions,
   type StoppedContainer,
 } from "../../container/started-container.js";
+import type { GracePeriod } from "../../container/stop-timeout.js";
 import { InvalidOptionError } from "../../errors.js";
 import { ConnectionRegistry, connectionError, endpointOf, InternalConnection, loadedMysql2, openConnection } from "./connections.js";
 import { MySqlQueryError, mysqlErrorFacts } from "./errors.js";
@@ -223,7 +224,7 @@ export class StartedMySqlContainer extends StartedContainer {
   }
 
   /** Restarts MySQL (same data, same snapshots), waiting for `SELECT 1` again; open connections are closed first. */
-  override async restart(options: { timeout?: number } = {}): Promise<void> {
+  override async restart(options: GracePeriod = {}): Promise<void> {
     await this.closeConnections();
     this.snapshots.invalidate();
     await super.restart(options);

@@ -266,3 +266,31 @@ describe("MySqlContainer that cannot start", () => {
     expect(containerExists(e.containerId!)).toBe(false);
   });
 });
+
+describe("MySqlContainer builders", () => {
+  it("one builder started twice at once gives two MySQLs with the same settings, and the builder is unchanged", async () => {
+    const builder = new MySqlContainer(IMAGE)
+      .withDatabase("twice")
+      .withInitScripts({ sql: "CREATE TABLE seeded (id INT);", name: "seed" })
+      .withConfig("[mysqld]\nmax_connections = 33\n");
+    const results = await Promise.allSettled([builder.start(), builder.start()]);
+    const started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    try {
+      expect(results.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      expect(started[0]!.getId()).not.toBe(started[1]!.getId());
+      for (const mysql of started) {
+        expect(Object.keys(mysql.getInspectResult().NetworkSettings.Ports ?? {})).toEqual(["3306/tcp"]);
+        const rows = await mysql.executeQuery<{ db: string; max: number; tables: number }>(
+          "SELECT DATABASE() AS db, @@max_connections AS max, (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'twice') AS tables",
+        );
+        expect(rows).toEqual([{ db: "twice", max: 33, tables: 1 }]);
+      }
+    } finally {
+      await Promise.all(started.map((mysql) => mysql.stop()));
+    }
+    // Nothing of those starts stayed on the builder: a changed password is the one the next start waits with.
+    await using third = await builder.withUserPassword("changed").start();
+    expect(third.getUserPassword()).toBe("changed");
+    expect(await third.executeQuery("SELECT 1 AS one")).toEqual([{ one: 1 }]);
+  });
+});
