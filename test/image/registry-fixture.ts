@@ -1,9 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../free-port.js";
 
 /**
  * A real registry for push/pull tests: Debian's `docker-registry` (the distribution project's server) with htpasswd
@@ -38,17 +38,6 @@ function htpasswdLine(username: string, password: string): string {
     // Reported below.
   }
   throw new Error("Cannot make a bcrypt htpasswd line: install apache2-utils (htpasswd) or a python3 with the crypt module");
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 /** `password`: a given one (e.g. with characters that stress an encoding); by default a random one. */
