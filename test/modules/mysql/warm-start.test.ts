@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { LABELS } from "throwaway";
 import { MySqlContainer } from "throwaway/mysql";
 import { afterAll, describe, expect, it } from "vitest";
+import { main } from "../../../src/cli/main.js";
 
 const run = promisify(execFile);
 const RUN = `${process.pid}-${Date.now()}`;
@@ -35,6 +36,14 @@ function imageOf(id: string): string {
 
 function seed(token: string): string {
   return `CREATE TABLE seed (id INT PRIMARY KEY, note VARCHAR(40));\nINSERT INTO seed VALUES (1, '${token}'), (2, 'b'), (3, 'c');\n`;
+}
+
+/** Runs the CLI in this process, capturing what it prints. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (line) => out.push(...line.split("\n")), err: (line) => err.push(...line.split("\n")) });
+  return { code, out, err };
 }
 
 function definition(sql: string) {
@@ -127,5 +136,35 @@ describe("MySqlContainer.withWarmStart()", () => {
       await again.stop();
     }
     expect(cacheImages().filter((i) => !known.has(i.id))).toHaveLength(1);
+  });
+
+  // Last: `prune --cache` removes every cache image on the engine, and only this file makes them.
+  it("throwaway ps lists cache images with their size; prune --cache removes them (--older-than spares recent ones)", async () => {
+    const sql = seed(`prune-${RUN}`);
+    await (await definition(sql).start()).stop();
+    const mine = cacheImages().filter((i) => !before.has(i.id));
+    expect(mine.length).toBeGreaterThanOrEqual(1);
+
+    const json = await cli("ps", "--json");
+    expect(json.code).toBe(0);
+    const listed = (JSON.parse(json.out.join("\n")) as { cache: { id: string; ref: string; sizeBytes: number; lastUsedAt: string }[] })
+      .cache;
+    for (const { id } of mine) {
+      const entry = listed.find((c) => c.id === id);
+      expect(entry?.ref).toMatch(/^localhost\/throwaway-warm\/mysql:[0-9a-f]{32}$/);
+      expect(entry?.sizeBytes).toBeGreaterThan(0);
+    }
+    const text = await cli("ps");
+    expect(text.out.some((line) => /^warm-start cache: \d+ images?, /.test(line))).toBe(true);
+
+    const recent = await cli("prune", "--cache", "--older-than", "1d");
+    expect(recent.code).toBe(0);
+    expect(cacheImages().filter((i) => !before.has(i.id))).toHaveLength(mine.length);
+
+    const all = await cli("prune", "--cache");
+    expect(all).toMatchObject({ code: 0, err: [] });
+    expect(all.out.at(-1)).toMatch(/^Removed \d+ cache images?, /);
+    expect(cacheImages()).toEqual([]);
+    expect(await cli("prune", "--older-than", "1d")).toMatchObject({ code: 2 });
   });
 });
