@@ -68,6 +68,11 @@ export interface WarmStartProfile {
    * the caller: for servers whose files are only consistent after a clean shutdown (databases). Default `false`.
    */
   cleanStop?: boolean;
+  /**
+   * With `cleanStop`: milliseconds the server gets to shut down after its stop signal before it is killed (a killed
+   * server's files are what the capture must avoid). Default 60000.
+   */
+  cleanStopTimeoutMs?: number;
   /** Runs on the ready container just before the capture, e.g. to delete per-instance identity files. */
   beforeCapture?: (started: StartedContainer) => Promise<void>;
 }
@@ -715,7 +720,8 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
     if (profile.cleanStop) {
       betweenStopAndStart.set(handle, commit);
       try {
-        await handle.restart();
+        // Containers are killed at once by default; a capture must let the server finish its shutdown.
+        await handle.restart({ timeoutMs: profile.cleanStopTimeoutMs ?? 60_000 });
       } catch (error) {
         await handle.stop().catch(() => {});
         throw error;

@@ -21,7 +21,15 @@ function docker(...args: string[]): string {
 /** Cache images on the engine (id, tag, warm key), ours or not. */
 function cacheImages(): { id: string; key: string }[] {
   const ids = docker("images", "-q", "--no-trunc", "--filter", `label=${LABELS.warmKey}`).split("\n").filter(Boolean);
-  return [...new Set(ids)].map((id) => ({ id, key: docker("image", "inspect", "-f", `{{index .Config.Labels "${LABELS.warmKey}"}}`, id) }));
+  const found: { id: string; key: string }[] = [];
+  for (const id of new Set(ids)) {
+    try {
+      found.push({ id, key: docker("image", "inspect", "-f", `{{index .Config.Labels "${LABELS.warmKey}"}}`, id) });
+    } catch {
+      // removed between the listing and the inspect
+    }
+  }
+  return found;
 }
 
 const before = new Set(cacheImages().map((i) => i.id));
@@ -56,6 +64,10 @@ describe("MySqlContainer.withWarmStart()", () => {
     const cold = await definition(sql).start();
     const base = imageOf(cold.getId());
     expect(base).toBe("mysql:5.7");
+    // The capture stopped MySQL cleanly (not killed) before committing it.
+    const coldLogs = execFileSync("sh", ["-c", `docker logs ${cold.getId()} 2>&1`], { encoding: "utf8" });
+    // Two clean shutdowns: the entrypoint's temporary init server, then the server the capture stopped.
+    expect(coldLogs.match(/: Shutdown complete$/gm)).toHaveLength(2);
     // Written after start() resolved: the capture happened before, so it must not reach the cache.
     await cold.executeQuery("INSERT INTO seed VALUES (100, 'written by the first container')");
     await cold.stop();
