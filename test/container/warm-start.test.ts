@@ -62,3 +62,18 @@ it("later starts run from the first start's ready state, without what ran after 
     await plain.stop();
   }
 });
+
+it("THROWAWAY_WARM_START=false turns withWarmStart() off: nothing is captured", async () => {
+  const known = new Set(cacheImageIds());
+  process.env.THROWAWAY_WARM_START = "false";
+  try {
+    const container = await definition()
+      .withEnvironment({ TOKEN: `${TOKEN}-off` })
+      .withWarmStart()
+      .start();
+    await container.stop();
+  } finally {
+    delete process.env.THROWAWAY_WARM_START;
+  }
+  expect(cacheImageIds().filter((id) => !known.has(id))).toEqual([]);
+});
