@@ -605,9 +605,11 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
     options: StartOptions,
     attach: (id: string, reused: boolean, createdHere: boolean) => Promise<Started>,
   ): Promise<Started> {
+    // `baseImageId` has already pulled for `pullPolicy: "always"`: the cold create must not pull a second time.
+    const coldOptions: NormalizedOptions = normalized.pullPolicy === "always" ? { ...normalized, pullPolicy: "missing" } : normalized;
     const cold = async () => {
-      const { id } = await this.create(engine, normalized, body, options, {});
-      await this.startCreated(engine, normalized, id);
+      const { id } = await this.create(engine, coldOptions, body, options, {});
+      await this.startCreated(engine, coldOptions, id);
       return attach(id, false, true);
     };
     const profile = this.warmStartProfile(defaults);
