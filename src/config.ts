@@ -32,6 +32,11 @@ export const env = {
    * `TESTCONTAINERS_REUSE_ENABLE`.
    */
   reuseEnabled: () => nonEmpty("THROWAWAY_REUSE") === undefined || flag("THROWAWAY_REUSE"),
+  /**
+   * `THROWAWAY_WARM_START`: `false` turns every `withWarmStart()` off (each start initialises afresh and nothing is
+   * cached); `true` or unset honours `withWarmStart()` where it is asked for.
+   */
+  warmStartEnabled: () => nonEmpty("THROWAWAY_WARM_START") === undefined || flag("THROWAWAY_WARM_START"),
   /** `THROWAWAY_PULL_TIMEOUT`: ms a pull may take before it fails. Default 300000 (5 min). */
   pullTimeoutMs: () => durationFromEnv("THROWAWAY_PULL_TIMEOUT", 300_000),
   /** `THROWAWAY_BUILD_TIMEOUT`: ms a build may take, unless `withBuildTimeout` says otherwise. */

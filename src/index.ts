@@ -1,6 +1,12 @@
 export type { CommitOptions } from "./container/commit.js";
 export type { CopyItem, CopyOwner } from "./container/copy.js";
-export { DEFAULT_STARTUP_TIMEOUT_MS, GenericContainer, type OneShotResult, type StartOptions } from "./container/generic-container.js";
+export {
+  DEFAULT_STARTUP_TIMEOUT_MS,
+  GenericContainer,
+  type OneShotResult,
+  type StartOptions,
+  type WarmStartProfile,
+} from "./container/generic-container.js";
 export type { ModuleDefaults } from "./container/module-defaults.js";
 export type { BindMount, HealthCheck, NetworkRef, PortSpec, PullPolicy, Resources, Ulimit } from "./container/options.js";
 export {

@@ -5,13 +5,15 @@ import { realVantage, selectForRemoval, viewSessions } from "../reaper/liveness.
 import { describeResource, removeResources } from "../reaper/remove.js";
 import { LABELS } from "../reaper/session.js";
 import type { ResourceKind } from "../reaper/tracker.js";
-import { type CliCommand, EXIT } from "./command.js";
-import { count, joinAnd } from "./format.js";
+import { type CliCommand, type CliIo, EXIT, UsageError } from "./command.js";
+import { count, formatAge, joinAnd } from "./format.js";
+import { formatSize, listWarmCache, parseOlderThan } from "./warm-cache.js";
 
 export const prune: CliCommand = {
   name: "prune",
   summary: "Remove what dead sessions left behind (or everything of ours, with --all)",
   help: `Usage: throwaway prune [--all] [--include-kept] [--session <id>] [--dry-run]
+       throwaway prune --cache [--older-than <duration>] [--dry-run]
 
 Removes the containers (with their anonymous volumes), networks, volumes and images left by dead
 sessions: sessions none of whose creating processes still runs on this host (see \`throwaway ps\`).
@@ -24,6 +26,10 @@ Options:
                     also remove kept resources (reused containers, \`throwaway up --keep\`)
       --session <id>
                     only this session (still only when dead, unless --all)
+      --cache       remove warm-start cache images (\`withWarmStart()\`) instead: all of them, or
+                    with --older-than only those no start used for that long
+      --older-than <duration>
+                    with --cache: milliseconds, or a whole number with ms, s, m, h or d (\`7d\`)
   -n, --dry-run     print what would be removed, remove nothing
   -h, --help        show this help
 
@@ -34,8 +40,18 @@ was to be), 1 when a removal failed or the engine could not be reached, 2 for a 
     "include-kept": { type: "boolean" },
     session: { type: "string" },
     "dry-run": { type: "boolean", short: "n" },
+    cache: { type: "boolean" },
+    "older-than": { type: "string" },
   },
   async run(values, _positionals, io) {
+    if (values["older-than"] !== undefined && values.cache !== true) throw new UsageError("--older-than applies to --cache only");
+    if (values.cache === true) {
+      if (values.all || values["include-kept"] || values.session !== undefined) {
+        throw new UsageError("--cache removes cache images only: give it without --all, --include-kept or --session");
+      }
+      const olderThan = values["older-than"] === undefined ? undefined : parseOlderThan(values["older-than"] as string);
+      return pruneCache(olderThan, values["dry-run"] === true, io);
+    }
     const engine = await getEngine();
     const vantage = realVantage();
     const onlySession = values.session as string | undefined;
@@ -104,4 +120,39 @@ function leftAloneNote(sessions: ReturnType<typeof viewSessions>, all: boolean, 
   const kept = includeKept ? 0 : sessions.reduce((n, s) => n + s.resources.filter(isKept).length, 0);
   if (kept) notes.push(`${count(kept, "kept resource")} left alone: --include-kept removes those too`);
   return notes.length ? ` ${notes.join("; ")}.` : "";
+}
+
+/** `prune --cache`: warm-start cache images, all or those unused for `olderThanMs`, least recently used first. */
+async function pruneCache(olderThanMs: number | undefined, dryRun: boolean, io: CliIo): Promise<number> {
+  const engine = await getEngine();
+  const now = Date.now();
+  const cache = await listWarmCache(engine);
+  const doomed = olderThanMs === undefined ? cache : cache.filter((image) => now - image.lastUsedMs >= olderThanMs);
+  if (doomed.length === 0) {
+    const left = cache.length > 0 ? ` ${count(cache.length, "cache image")} used more recently left alone.` : "";
+    io.out(`No warm-start cache images to prune on ${endpointUrl(engine.endpoint)}.${left}`);
+    return EXIT.ok;
+  }
+  let failed = 0;
+  let freed = 0;
+  for (const image of doomed) {
+    const what = `cache image ${image.ref || image.id.slice(7, 19)} (${formatSize(image.sizeBytes)}, last used ${formatAge(image.lastUsedMs, now)} ago)`;
+    if (dryRun) {
+      io.out(`would remove ${what}`);
+      continue;
+    }
+    try {
+      // By id with force: the image may carry more than one tag; containers still running from it keep their layers.
+      const removal = await engine.removeImage(image.id, true);
+      if (removal.outcome === "kept") throw new Error(removal.reason);
+      freed += image.sizeBytes;
+      io.out(`removed ${what}`);
+    } catch (error) {
+      failed++;
+      io.err(`could not remove ${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (dryRun) io.out(`Would remove ${count(doomed.length, "cache image")}; run without --dry-run to remove them.`);
+  else if (doomed.length > failed) io.out(`Removed ${count(doomed.length - failed, "cache image")}, ${formatSize(freed)}.`);
+  return failed > 0 ? EXIT.failure : EXIT.ok;
 }

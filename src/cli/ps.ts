@@ -3,8 +3,10 @@ import { getEngine } from "../engine/engine.js";
 import { shortId } from "../errors.js";
 import { isKept, listOwnedResources, type OwnedResource } from "../reaper/inventory.js";
 import { realVantage, type SessionView, viewSessions } from "../reaper/liveness.js";
+import { LABELS } from "../reaper/session.js";
 import { type CliCommand, EXIT } from "./command.js";
 import { count, formatAge, formatTable } from "./format.js";
+import { listWarmCache, type WarmCacheImage, warmCacheLines } from "./warm-cache.js";
 
 export const ps: CliCommand = {
   name: "ps",
@@ -17,6 +19,8 @@ session (test run) that created them, oldest first, with each session's status:
   dead     every such process is gone: \`throwaway prune\` removes what is left
   unknown  created on another host or in another pid namespace, so it cannot be told
 Resources marked \`kept\` (reused containers) outlive their session and are never pruned by default.
+Warm-start cache images (\`withWarmStart()\`) are listed apart, with their size and last use
+(without --session); \`throwaway prune --cache\` removes them.
 
 Options:
   --session <id>  only this session
@@ -31,10 +35,24 @@ The engine is found as for tests: DOCKER_HOST, the docker context, then the usua
   async run(values, _positionals, io) {
     const engine = await getEngine();
     const onlySession = values.session as string | undefined;
-    const sessions = viewSessions(await listOwnedResources(engine, onlySession), realVantage());
+    const [owned, cache] = await Promise.all([
+      listOwnedResources(engine, onlySession),
+      onlySession === undefined ? listWarmCache(engine) : Promise.resolve([]),
+    ]);
+    // Cache images carry the labels of the session that captured them, but belong to no run: listed apart.
+    const sessions = viewSessions(
+      owned.filter((r) => r.kind !== "image" || r.labels[LABELS.warmKey] === undefined),
+      realVantage(),
+    );
     const now = Date.now();
     if (values.json) {
-      io.out(JSON.stringify({ engine: endpointUrl(engine.endpoint), sessions: sessions.map((s) => toJson(s)) }, null, 2));
+      const document = { engine: endpointUrl(engine.endpoint), sessions: sessions.map((s) => toJson(s)), cache: cache.map(cacheJson) };
+      io.out(JSON.stringify(document, null, 2));
+      return EXIT.ok;
+    }
+    const cacheLines = warmCacheLines(cache, now);
+    if (sessions.length === 0 && cacheLines.length > 0) {
+      for (const line of cacheLines) io.out(line);
       return EXIT.ok;
     }
     if (sessions.length === 0) {
@@ -63,6 +81,10 @@ The engine is found as for tests: DOCKER_HOST, the docker context, then the usua
       `${count(sessions.length, "session")}: ${byStatus("alive")} alive, ${dead} dead, ${byStatus("unknown")} unknown.` +
         (dead > 0 ? " `throwaway prune` removes what the dead ones left." : ""),
     );
+    if (cacheLines.length > 0) {
+      io.out("");
+      for (const line of cacheLines) io.out(line);
+    }
     return EXIT.ok;
   },
 };
@@ -98,5 +120,16 @@ function toJson(session: SessionView) {
       kept: isKept(r),
       labels: r.labels,
     })),
+  };
+}
+
+function cacheJson(image: WarmCacheImage) {
+  return {
+    id: image.id,
+    ref: image.ref,
+    key: image.key,
+    sizeBytes: image.sizeBytes,
+    createdAt: new Date(image.createdMs).toISOString(),
+    lastUsedAt: new Date(image.lastUsedMs).toISOString(),
   };
 }

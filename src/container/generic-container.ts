@@ -36,7 +36,8 @@ import {
 } from "./options.js";
 import { unboundPorts } from "./ports.js";
 import { awaitStartedElsewhere, findReusable, REUSE_ATTEMPTS, vanished } from "./reuse.js";
-import { type ContainerHandleState, StartedContainer } from "./started-container.js";
+import { betweenStopAndStart, type ContainerHandleState, StartedContainer } from "./started-container.js";
+import { acquireCaptureLock, commitWarmImage, releaseCaptureLock, touchWarmImage, type WarmEntry, warmEntry } from "./warm-start.js";
 
 /** The default startup timeout: 60 s, multiplied by `THROWAWAY_STARTUP_TIMEOUT_SCALE`. */
 export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
@@ -54,6 +55,30 @@ export function runImageById<T extends GenericContainer>(container: T, id: strin
   pinnedImageIds.set(container, id);
   return container;
 }
+
+/**
+ * How a definition's initialised state is captured for warm starts; what `GenericContainer.warmStartProfile()`
+ * returns. The default commits the running container, paused, at its ready point.
+ */
+export interface WarmStartProfile {
+  /** The version of the module's init procedure: change it when initialisation changes, and old cache images stop matching. */
+  version: string;
+  /**
+   * Stop the container cleanly (its stop signal, then the grace period) before committing, then start it again for
+   * the caller: for servers whose files are only consistent after a clean shutdown (databases). Default `false`.
+   */
+  cleanStop?: boolean;
+  /**
+   * With `cleanStop`: milliseconds the server gets to shut down after its stop signal before it is killed (a killed
+   * server's files are what the capture must avoid). Default 60000.
+   */
+  cleanStopTimeoutMs?: number;
+  /** Runs on the ready container just before the capture, e.g. to delete per-instance identity files. */
+  beforeCapture?: (started: StartedContainer) => Promise<void>;
+}
+
+/** A create from a cache image the engine does not have (deleted, never captured): the start goes cold. */
+class WarmCacheMiss extends Error {}
 
 export interface StartOptions {
   /** Receives pull progress when the image has to be pulled. */
@@ -333,6 +358,30 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
   }
 
   /**
+   * Warm starts: the first start of this definition runs as usual; once it is ready (its wait passed and, for
+   * modules, their own initialisation finished) its state is committed to a local cache image addressed by
+   * everything that can change that state (the base image's id, env, command, entrypoint, user, mounts, the copied
+   * files' content, the platform, the module's init version). Later starts of the same definition, in any process,
+   * run from that image and skip initialisation. Capture happens before `start()` resolves, so nothing the caller
+   * does reaches the cache. A missing or broken cache image means a cold start (and a debug line), never a failure.
+   * Cache images are kept across runs: `throwaway ps` lists them, `throwaway prune --cache` removes them.
+   * Off by default (MySqlContainer: see its README); ignored with {@link withReuse}; `THROWAWAY_WARM_START=false`
+   * turns it off everywhere.
+   */
+  withWarmStart(warm = true): this {
+    this.raw.warmStart = warm;
+    return this;
+  }
+
+  /**
+   * Module hook: how {@link withWarmStart} captures this module's initialised state. The default commits the
+   * running container (paused) at its ready point, with version `""`.
+   */
+  protected warmStartProfile(_defaults: ModuleDefaults): WarmStartProfile {
+    return { version: "" };
+  }
+
+  /**
    * Edits the raw Engine API create body (`Config` with `HostConfig` and `NetworkingConfig`) before it is sent: the
    * escape hatch for anything no `with*` method covers. Calls chain in order.
    */
@@ -391,6 +440,13 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
       debug("reuse", "withReuse() ignored: THROWAWAY_REUSE=false");
       normalized.reuse = false;
     }
+    if (normalized.warmStart && (normalized.reuse || !env.warmStartEnabled())) {
+      debug(
+        "warm",
+        `withWarmStart() ignored: ${normalized.reuse ? "withReuse() keeps the container itself" : "THROWAWAY_WARM_START=false"}`,
+      );
+      normalized.warmStart = false;
+    }
     return { normalized, defaults };
   }
 
@@ -444,10 +500,11 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
     baseBody: Record<string, unknown>,
     options: StartOptions,
     extraLabels: Record<string, string>,
+    fromCache = false,
   ): Promise<{ id: string; image: string }> {
     const imageName = normalized.image;
     const image = imageName.toString();
-    const pinnedId = pinnedImageIds.get(this);
+    const pinnedId = fromCache ? String(baseBody.Image) : pinnedImageIds.get(this);
     refuseUnsupported(engine, normalized, { image });
     const pull = () =>
       pullImage(engine, imageName, {
@@ -468,6 +525,7 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
       // Create first and pull only when the engine says the image is missing: one call saved on every warm start.
       id = await engine.createContainer(body, query);
     } catch (error) {
+      if (fromCache && engineStatus(error) === 404) throw new WarmCacheMiss();
       if (pinnedId || engineStatus(error) !== 404 || !/no such image|not found/i.test(engineMessage(error))) {
         throw engine.startError(`Creating a container from ${image} failed`, error, {
           image,
@@ -529,9 +587,154 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
     // Built once: `withCreateOptions` callbacks are user code, run once per start (the hash and the create share it).
     const body = createBody(normalized, this.imageToRun(normalized), engine.publishHostIp, {});
     if (normalized.reuse) return this.startReusable(engine, normalized, body, options, timeoutMs, started, attach);
+    if (normalized.warmStart) return this.startWarm(engine, normalized, defaults, body, options, attach);
     const { id } = await this.create(engine, normalized, body, options, {});
     await this.startCreated(engine, normalized, id);
     return attach(id, false, true);
+  }
+
+  /**
+   * A warm start: from the definition's cache image when the engine has it, else cold, capturing the ready state
+   * for the next start when this process wins the capture lock (see `warm-start.ts`).
+   */
+  private async startWarm(
+    engine: Engine,
+    normalized: NormalizedOptions,
+    defaults: ModuleDefaults,
+    body: Record<string, unknown>,
+    options: StartOptions,
+    attach: (id: string, reused: boolean, createdHere: boolean) => Promise<Started>,
+  ): Promise<Started> {
+    // `baseImageId` has already pulled for `pullPolicy: "always"`: the cold create must not pull a second time.
+    const coldOptions: NormalizedOptions = normalized.pullPolicy === "always" ? { ...normalized, pullPolicy: "missing" } : normalized;
+    const cold = async () => {
+      const { id } = await this.create(engine, coldOptions, body, options, {});
+      await this.startCreated(engine, coldOptions, id);
+      return attach(id, false, true);
+    };
+    const profile = this.warmStartProfile(defaults);
+    const baseId = await this.baseImageId(engine, normalized, options);
+    const entry = baseId ? await warmEntry(baseId, normalized, body, profile.version) : undefined;
+    if (!baseId || !entry) {
+      debug(
+        "warm",
+        `${normalized.image}: no cache address (${baseId ? "an archive given as a stream" : "image id unknown"}); starting cold`,
+      );
+      return cold();
+    }
+    const warm = await this.startFromCache(engine, normalized, body, entry, attach);
+    if (warm) return warm;
+    const lock = await acquireCaptureLock(engine, entry, baseId);
+    if (!lock) return cold();
+    let handle: Started;
+    try {
+      // Another process may have captured it between our miss and our lock.
+      if (await engine.inspectImage(entry.ref).catch(() => undefined)) {
+        await releaseCaptureLock(engine, lock);
+        return (await this.startFromCache(engine, normalized, body, entry, attach)) ?? (await cold());
+      }
+      handle = await cold();
+    } catch (error) {
+      await releaseCaptureLock(engine, lock);
+      throw error;
+    }
+    try {
+      await this.captureWarm(engine, handle, entry, profile);
+    } finally {
+      await releaseCaptureLock(engine, lock);
+    }
+    return handle;
+  }
+
+  /** The id of the image the definition runs (pulled first when missing, as a cold start would). */
+  private async baseImageId(engine: Engine, normalized: NormalizedOptions, options: StartOptions): Promise<string | undefined> {
+    const pinned = pinnedImageIds.get(this);
+    if (pinned) return pinned;
+    const image = normalized.image.toString();
+    if (normalized.pullPolicy !== "always") {
+      const found = await engine.inspectImage(image);
+      if (found) return found.Id;
+    }
+    await pullImage(engine, normalized.image, {
+      timeoutMs: env.pullTimeoutMs(),
+      ...(normalized.platform ? { platform: normalized.platform } : {}),
+      ...(options.auth ? { auth: options.auth } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return (await engine.inspectImage(image))?.Id;
+  }
+
+  /**
+   * Starts from the cache image, without copying anything in (the image has the copies already). `undefined` when
+   * the engine lacks the image or the container does not become ready from it: the caller then starts cold.
+   */
+  private async startFromCache(
+    engine: Engine,
+    normalized: NormalizedOptions,
+    body: Record<string, unknown>,
+    entry: WarmEntry,
+    attach: (id: string, reused: boolean, createdHere: boolean) => Promise<Started>,
+  ): Promise<Started | undefined> {
+    // The cache image is labelled kept; the containers made from it are ordinary session containers.
+    const labels = { ...((body.Labels ?? {}) as Record<string, string>), [LABELS.keep]: "false" };
+    const fromCache = { ...normalized, copies: [], archives: [] };
+    let id: string;
+    try {
+      ({ id } = await this.create(engine, fromCache, { ...body, Image: entry.ref, Labels: labels }, {}, {}, true));
+    } catch (error) {
+      if (!(error instanceof WarmCacheMiss)) throw error;
+      debug("warm", `${entry.ref}: not in the cache; starting cold`);
+      return undefined;
+    }
+    try {
+      await Promise.all([this.startCreated(engine, normalized, id), touchWarmImage(engine, entry)]);
+      const handle = await attach(id, false, true);
+      debug("warm", `${normalized.image} started warm from ${entry.ref}`);
+      return handle;
+    } catch (error) {
+      if (error instanceof LifecycleHookError) throw error;
+      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      debug("warm", `${entry.ref}: the warm start failed (${reason}); starting cold`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Captures the ready container as the cache image. A failed capture costs later starts their warmth, never this
+   * one its container: it is logged and swallowed, and a clean-stop capture always starts the container again.
+   */
+  private async captureWarm(engine: Engine, handle: Started, entry: WarmEntry, profile: WarmStartProfile): Promise<void> {
+    const began = Date.now();
+    let failure: unknown;
+    const commit = async () => {
+      try {
+        await commitWarmImage(engine, handle.getId(), entry, !profile.cleanStop);
+      } catch (error) {
+        failure = error;
+      }
+    };
+    try {
+      await profile.beforeCapture?.(handle);
+    } catch (error) {
+      debug("warm", `${entry.ref}: preparing the capture failed, not capturing: ${engineMessage(error)}`);
+      return;
+    }
+    if (profile.cleanStop) {
+      betweenStopAndStart.set(handle, commit);
+      try {
+        // Containers are killed at once by default; a capture must let the server finish its shutdown.
+        await handle.restart({ timeoutMs: profile.cleanStopTimeoutMs ?? 60_000 });
+      } catch (error) {
+        await handle.stop().catch(() => {});
+        throw error;
+      } finally {
+        betweenStopAndStart.delete(handle);
+      }
+    } else {
+      await commit();
+    }
+    if (failure) debug("warm", `${entry.ref}: capture failed, later starts stay cold: ${engineMessage(failure)}`);
+    else debug("warm", `${entry.ref}: captured in ${Date.now() - began} ms`);
   }
 
   /** Runs `containerCreated` and starts a container this call created; removes it when either fails. */

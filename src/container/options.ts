@@ -96,6 +96,7 @@ export interface RawContainerOptions {
   startupTimeoutMs: unknown;
   waitStrategy: WaitStrategy | undefined;
   reuse: boolean;
+  warmStart: boolean;
   createModifiers: ((options: Record<string, unknown>) => void)[];
   ulimits: Record<string, unknown>;
   securityOpt: unknown[];
@@ -135,6 +136,7 @@ export function emptyRawOptions(image: string): RawContainerOptions {
     startupTimeoutMs: undefined,
     waitStrategy: undefined,
     reuse: false,
+    warmStart: false,
     createModifiers: [],
     ulimits: {},
     securityOpt: [],
@@ -182,6 +184,7 @@ export interface NormalizedOptions {
   startupTimeoutMs: number | undefined;
   waitStrategy: WaitStrategy | undefined;
   reuse: boolean;
+  warmStart: boolean;
   createModifiers: ((options: Record<string, unknown>) => void)[];
   ulimits: { Name: string; Soft: number; Hard: number }[];
   securityOpt: string[];
@@ -483,6 +486,7 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
     startupTimeoutMs,
     waitStrategy: raw.waitStrategy,
     reuse: raw.reuse,
+    warmStart: raw.warmStart,
     createModifiers: [...raw.createModifiers],
     ulimits: normalizeUlimits(raw.ulimits),
     securityOpt,

@@ -22,6 +22,12 @@ const SIGNAL_EXIT = 128;
 const ENGINE_CHECK_MS = 2000;
 
 /** Everything a started container's handle needs; built by `GenericContainer.start()`. */
+/**
+ * Work a restart does while the container is stopped (a warm-start capture commits the cleanly stopped container
+ * there). Internal: set by GenericContainer around one restart; must not throw.
+ */
+export const betweenStopAndStart = new WeakMap<object, () => Promise<void>>();
+
 export interface ContainerHandleState {
   engine: Engine;
   id: string;
@@ -302,6 +308,7 @@ export class StartedContainer implements AsyncDisposable {
     try {
       await engine.stopContainer(id, timeout);
       since = await this.logCursor();
+      await betweenStopAndStart.get(this)?.();
       await engine.startContainer(id);
       this.state.inspect = await engine.inspectContainer(id);
     } catch (error) {

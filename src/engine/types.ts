@@ -68,6 +68,9 @@ export interface ImageInspect {
   RepoTags: string[] | null;
   Architecture: string;
   Os: string;
+  Size?: number;
+  /** When a tag was last set on the image (RFC 3339; the zero time when never). */
+  Metadata?: { LastTagTime?: string };
   Config: {
     Labels: Record<string, string> | null;
     Healthcheck?: { Test?: string[] } | null;

@@ -23,6 +23,8 @@ export const LABELS = {
   reuseHash: "dev.throwaway.reuse-hash",
   /** The content digest a built image is cached by. */
   buildDigest: "dev.throwaway.build-digest",
+  /** The content address of a warm-start cache image (see `withWarmStart`). */
+  warmKey: "dev.throwaway.warm-key",
 } as const;
 
 /** Environment variable that carries the session id to child processes (test workers), so they join the run. */
