@@ -121,7 +121,9 @@ export async function waitUntilGone(
 
 /** The watchdog processes serving `session` (from `ps`: their command line names the session). */
 export function watchdogPids(session: string): number[] {
-  const out = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" });
+  // Every process's whole command line: on a machine running Podman that is megabytes (each conmon's is ~2.5 KiB),
+  // past execFileSync's default 1 MiB buffer (ENOBUFS).
+  const out = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   return out
     .split("\n")
     .filter((line) => line.includes("reaper/watchdog.js") && line.includes(`"sessionId":"${session}"`))
