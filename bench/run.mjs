@@ -59,12 +59,22 @@ function short(values) {
     .join(" ");
 }
 
-async function checkPrerequisites() {
+/**
+ * @param {string} [engine] an engine run needs only the images its workloads use (the build workload's base image is
+ *   node's); the local run checks all three, as before
+ * @param {string[]} ids the workloads that will run
+ */
+async function checkPrerequisites(engine, ids) {
   const missing = [];
-  for (const image of [BUSYBOX_IMAGE, MYSQL_IMAGE, NODE_IMAGE]) if (!(await imageId(image))) missing.push(image);
+  const needed = !engine
+    ? [BUSYBOX_IMAGE, MYSQL_IMAGE, NODE_IMAGE]
+    : [BUSYBOX_IMAGE, ...(ids.includes("mysql") ? [MYSQL_IMAGE] : []), ...(ids.includes("build") ? [NODE_IMAGE] : [])];
+  for (const image of needed) if (!(await imageId(image))) missing.push(image);
   if (missing.length) {
     throw new Error(
-      `images missing on the engine: ${missing.join(", ")}: run \`bash scripts/engine.sh ensure\` (npm run bench does it first)`,
+      engine
+        ? `images missing on engine ${engine}: ${missing.join(", ")}: run \`bash scripts/engine.sh ensure ${engine}\``
+        : `images missing on the engine: ${missing.join(", ")}: run \`bash scripts/engine.sh ensure\` (npm run bench does it first)`,
     );
   }
   if (!existsSync(DIST)) throw new Error("dist/ is missing: run `npm run build` (npm run bench does it first)");
@@ -118,7 +128,7 @@ async function main() {
   }
   const resultsPath = engineName ? engineResults(engineName) : RESULTS;
 
-  await checkPrerequisites();
+  await checkPrerequisites(engineName, selectedWorkloadIds(args));
   const node = ensureNode22(log);
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
   const sessionId = `bench-${runId}`;
@@ -157,7 +167,7 @@ async function main() {
       images: {
         [BUSYBOX_IMAGE]: await imageId(BUSYBOX_IMAGE),
         [MYSQL_IMAGE]: await imageId(MYSQL_IMAGE),
-        [NODE_IMAGE]: await imageId(NODE_IMAGE),
+        [NODE_IMAGE]: (await imageId(NODE_IMAGE)) ?? null,
       },
       pullPolicy: "never pull a present image (both libraries' default; the CLI's docker run default)",
       cliPollIntervalMs: POLL_INTERVAL_MS,
