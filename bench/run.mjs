@@ -283,6 +283,7 @@ async function main() {
         }
       }
       entry.durationMs = Math.round(performance.now() - workloadStarted);
+      entry.loadAverageAtEnd = loadavg();
       log(`  (${(entry.durationMs / 1000).toFixed(1)} s)`);
       // Each side cleans up after every sample; anything left now is a leak by that side, and is reported.
       const left = await resourcesWithLabel(`${BENCH_LABEL}=${runId}`);
