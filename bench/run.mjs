@@ -121,7 +121,8 @@ async function main() {
   const engineName = args.engines?.[0];
   let profile;
   if (engineName) {
-    profile = engineProfile(engineName, await ensureEngine(engineName, log));
+    const lines = args.dockerHost ? { DOCKER_HOST: args.dockerHost } : await ensureEngine(engineName, log);
+    profile = engineProfile(engineName, lines);
     const env = engineEnvironment(process.env, profile.env);
     for (const key of ENGINE_VARIABLES) delete process.env[key];
     Object.assign(process.env, env);
@@ -154,6 +155,9 @@ async function main() {
       ? {
           name: profile.name,
           dockerHost: profile.dockerHost,
+          provisionedBy: args.dockerHost
+            ? "given with --docker-host (not scripts/engine.sh)"
+            : `bash scripts/engine.sh ensure ${profile.name}`,
           tls: profile.tls,
           address: profile.address,
           apiCounts: profile.apiCounts,

@@ -12,6 +12,8 @@ export const HELP = `npm run bench [-- options]
   --engines a,b      \`bash scripts/engine.sh ensure NAME\` prints (${ENGINE_NAMES.join(", ")}); one run per
                      engine, in turn, each writing bench/results/engine-NAME.json; without --only these run
                      ${ENGINE_WORKLOADS.join(", ")}
+  --docker-host URL  with one --engine: use this DOCKER_HOST for it instead of running engine.sh (an engine
+                     provisioned some other way; recorded in the results)
   --write-readme     no run: regenerate bench/README.md's results and bench/results/ratios.svg from
                      bench/results/latest.json (refuses a quick or partial run unless --force); with --engines,
                      its per-engine section from bench/results/engine-NAME.json instead
@@ -29,7 +31,7 @@ function list(value) {
 /**
  * @param {string[]} argv
  * @returns {{ quick: boolean, only?: string[], samples?: number, writeReadme: boolean, force: boolean,
- *   engines?: string[], help?: boolean }}
+ *   engines?: string[], dockerHost?: string, help?: boolean }}
  */
 export function parseArgs(argv) {
   const args = { quick: false, only: undefined, samples: undefined, writeReadme: false, force: false, engines: undefined };
@@ -41,6 +43,7 @@ export function parseArgs(argv) {
     else if (a === "--only") args.only = list(argv[++i]);
     else if (a === "--samples") args.samples = Number(argv[++i]);
     else if (a === "--engine" || a === "--engines") args.engines = [...(args.engines ?? []), ...(list(argv[++i]) ?? [])];
+    else if (a === "--docker-host") args.dockerHost = argv[++i];
     else if (a === "--help" || a === "-h") args.help = true;
     else throw new Error(`unknown option ${a}\n\n${HELP}`);
   }
@@ -54,6 +57,12 @@ export function parseArgs(argv) {
     const bad = args.engines.filter((name) => !ENGINE_NAMES.includes(name));
     if (bad.length) throw new Error(`--engine: no engine ${bad.join(", ")} (known: ${ENGINE_NAMES.join(", ")})`);
     args.engines = [...new Set(args.engines)];
+  }
+  if (args.dockerHost !== undefined) {
+    if (!args.dockerHost || !/^(unix|tcp|ssh):\/\//.test(args.dockerHost)) {
+      throw new Error(`--docker-host takes a unix://, tcp:// or ssh:// URL, got ${JSON.stringify(args.dockerHost ?? "")}`);
+    }
+    if (args.engines?.length !== 1) throw new Error("--docker-host names where one engine is: give exactly one --engine with it");
   }
   return args;
 }

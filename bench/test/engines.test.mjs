@@ -30,6 +30,15 @@ describe("parseArgs", () => {
     expect(() => parseArgs(["--engines", ","])).toThrow("--engine takes an engine name");
   });
 
+  it("takes --docker-host for exactly one engine", () => {
+    expect(parseArgs(["--engine", "podman", "--docker-host", "unix:///run/x.sock"]).dockerHost).toBe("unix:///run/x.sock");
+    expect(() => parseArgs(["--docker-host", "unix:///run/x.sock"])).toThrow("give exactly one --engine with it");
+    expect(() => parseArgs(["--engines", "podman,remote-tls", "--docker-host", "unix:///x"])).toThrow("exactly one --engine");
+    expect(() => parseArgs(["--engine", "podman", "--docker-host", "/run/x.sock"])).toThrow(
+      '--docker-host takes a unix://, tcp:// or ssh:// URL, got "/run/x.sock"',
+    );
+  });
+
   it("keeps the local run's options and errors as they were", () => {
     expect(parseArgs(["--only", "busybox,mysql", "--samples", "3"])).toMatchObject({ only: ["busybox", "mysql"], samples: 3 });
     expect(() => parseArgs(["--samples", "0"])).toThrow("--samples takes a whole number >= 1, got 0");
