@@ -108,12 +108,9 @@ export function engineSideSettings(profile, defaults) {
 export function engineNotes(profile) {
   const notes = [
     `All three sides on ${profile.name}: DOCKER_HOST=${profile.dockerHost}${profile.tls ? `, DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH=${profile.env.DOCKER_CERT_PATH ?? "(unset)"}` : ""}.`,
-    "Ryuk off on the peer, as in the local run (its image is not on any engine here, and throwaway's reaper is off too).",
   ];
   if (profile.local) {
-    notes.push(
-      "The CLI publishes on 127.0.0.1 and every side connects to 127.0.0.1; testcontainers: TESTCONTAINERS_HOST_OVERRIDE=localhost.",
-    );
+    notes.push("The CLI publishes on 127.0.0.1, and every side connects to 127.0.0.1.");
   } else {
     notes.push(
       `The CLI publishes on all of the engine's interfaces (its 127.0.0.1 is not this machine's) and connects to ${profile.address}; testcontainers without TESTCONTAINERS_HOST_OVERRIDE (it resolves a tcp:// engine to its address).`,

@@ -60,7 +60,7 @@ export function engineSection(results) {
     `### ${e.name}: \`DOCKER_HOST=${e.dockerHost}\`${e.tls ? " (TLS)" : ""}`,
     ...(e.provisionedBy && !e.provisionedBy.startsWith("bash ") ? ["", `The engine was ${e.provisionedBy}.`] : []),
     "",
-    `Run \`${results.runId}\` (${results.mode}${results.partial ? ", partial" : ""}), ${results.startedAt.slice(0, 16).replace("T", " ")} UTC to ${results.finishedAt?.slice(11, 16) ?? "?"} UTC; ${m.docker.server ?? "?"} (API ${m.docker.api ?? "?"}), CLI ${m.docker.client}; Node ${v.node}, throwaway at ${v.throwawayCommit}, testcontainers ${v.testcontainers}.`,
+    `Run \`${results.runId}\` (${results.mode}${results.partial ? ", partial" : ""}), ${results.startedAt.slice(0, 16).replace("T", " ")} UTC to ${results.finishedAt?.slice(11, 16) ?? "?"} UTC; engine version ${m.docker.server ?? "?"} (API ${m.docker.api ?? "?"}), docker CLI ${m.docker.client}; Node ${v.node}, throwaway at ${v.throwawayCommit}, testcontainers ${v.testcontainers}.`,
     `Load average at start ${loadText(m.loadAverageAtStart)}, at end ${loadText(m.loadAverageAtEnd)} on ${m.cores} cores${takenUnderLoad(m) ? ": **taken under load** (other work competed for the CPU throughout; read the ratios, not the absolute times)" : ""}.`,
     "",
     markdownTable(results),
