@@ -32,7 +32,13 @@ for (const phase of ["first", "warm"]) {
   await mark(`${phase}:started`);
   // Counted by the side itself (no proxy in front of the engine): prove the start went to the bench's engine. Behind
   // a proxy this check would cross it and be counted, and it is not needed there: the proxy saw the calls.
-  if (process.env.THROWAWAY_BENCH_OWN_COUNT === "1") await assertOnEngine(handle.id);
+  if (process.env.THROWAWAY_BENCH_OWN_COUNT === "1") {
+    await assertOnEngine(handle.id).catch(async (error) => {
+      // Wherever the side started it, it is removed before the sample fails.
+      await handle.stop().catch(() => {});
+      throw error;
+    });
+  }
   await handle.stop();
   const afterStop = await count();
   await mark(`${phase}:stopped`);
