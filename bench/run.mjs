@@ -5,56 +5,29 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { engineRunArgs, HELP, parseArgs, selectedWorkloadIds } from "./lib/args.mjs";
 import { BENCH_LABEL, BUSYBOX_IMAGE, MYSQL_IMAGE, NODE_IMAGE, usersServiceTag } from "./lib/config.mjs";
 import { docker, imageId, removeResources, resourcesWithLabel } from "./lib/docker.mjs";
+import { ENGINE_VARIABLES, engineEnvironment, engineNotes, engineProfile, engineSideSettings, ensureEngine } from "./lib/engines.mjs";
 import { machineFacts, processesOfSessions, versions } from "./lib/machine.mjs";
 import { ensureNode22 } from "./lib/node22.mjs";
 import { POLL_INTERVAL_MS } from "./lib/probe.mjs";
 import { startCountingProxy } from "./lib/proxy.mjs";
-import { writeReadme } from "./lib/readme.mjs";
+import { writeEngineReadme, writeReadme } from "./lib/readme.mjs";
 import { consoleTable } from "./lib/report.mjs";
 import { runFresh, SideWorker } from "./lib/runner.mjs";
 import { formatValue } from "./lib/stats.mjs";
 import { WORKLOADS } from "./lib/workloads.mjs";
 
 const RESULTS = fileURLToPath(new URL("./results/latest.json", import.meta.url));
+/** @param {string} engine */
+const engineResults = (engine) => fileURLToPath(new URL(`./results/engine-${engine}.json`, import.meta.url));
 const DIST = fileURLToPath(new URL("../dist/index.js", import.meta.url));
-
-const HELP = `npm run bench [-- options]
-
-  --quick            fewer samples (finishes in under 3 minutes)
-  --only a,b         run only these workloads (${WORKLOADS.map((w) => w.id).join(", ")})
-  --samples N        samples per variant (after the warm-up round), overriding each workload's own
-  --write-readme     no run: regenerate bench/README.md's results and bench/results/ratios.svg from
-                     bench/results/latest.json (refuses a quick or partial run unless --force)
-  --help
-
-Environment: THROWAWAY_BENCH_NODE=/path/to/node (Node >= 22.22) instead of the npm-installed Node 22.`;
-
-function parseArgs(argv) {
-  const args = { quick: false, only: undefined, samples: undefined, writeReadme: false, force: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--quick") args.quick = true;
-    else if (a === "--write-readme") args.writeReadme = true;
-    else if (a === "--force") args.force = true;
-    else if (a === "--only") args.only = argv[++i]?.split(",").filter(Boolean);
-    else if (a === "--samples") args.samples = Number(argv[++i]);
-    else if (a === "--help" || a === "-h") args.help = true;
-    else throw new Error(`unknown option ${a}\n\n${HELP}`);
-  }
-  if (args.samples !== undefined && (!Number.isInteger(args.samples) || args.samples < 1)) {
-    throw new Error(`--samples takes a whole number >= 1, got ${argv[argv.indexOf("--samples") + 1]}`);
-  }
-  const unknown = args.only?.filter((id) => !WORKLOADS.some((w) => w.id === id));
-  if (unknown?.length) throw new Error(`--only: no workload ${unknown.join(", ")} (known: ${WORKLOADS.map((w) => w.id).join(", ")})`);
-  return args;
-}
 
 const log = (line) => process.stderr.write(`${line}\n`);
 
 /** The environment of every child: the caller's, minus anything that would change how a side behaves. */
-function baseEnv(runId) {
+function baseEnv(runId, profile) {
   const env = { ...process.env };
   for (const key of Object.keys(env)) {
     if (/^(TESTCONTAINERS_|THROWAWAY_)/.test(key) || ["DEBUG", "NODE_DEBUG", "NODE_OPTIONS", "DOCKER_BUILDKIT"].includes(key)) {
@@ -62,6 +35,12 @@ function baseEnv(runId) {
     }
   }
   env.THROWAWAY_BENCH_RUN = runId;
+  if (profile) env.THROWAWAY_BENCH_ENGINE = profile.name;
+  // Where the CLI side publishes and connects (a remote engine's 127.0.0.1 is not ours); unset on the local engine.
+  if (profile && !profile.local) {
+    env.THROWAWAY_BENCH_PUBLISH = "all";
+    env.THROWAWAY_BENCH_HOST = profile.address;
+  }
   return env;
 }
 
@@ -80,12 +59,22 @@ function short(values) {
     .join(" ");
 }
 
-async function checkPrerequisites() {
+/**
+ * @param {string} [engine] an engine run needs only the images its workloads use (the build workload's base image is
+ *   node's); the local run checks all three, as before
+ * @param {string[]} ids the workloads that will run
+ */
+async function checkPrerequisites(engine, ids) {
   const missing = [];
-  for (const image of [BUSYBOX_IMAGE, MYSQL_IMAGE, NODE_IMAGE]) if (!(await imageId(image))) missing.push(image);
+  const needed = !engine
+    ? [BUSYBOX_IMAGE, MYSQL_IMAGE, NODE_IMAGE]
+    : [BUSYBOX_IMAGE, ...(ids.includes("mysql") ? [MYSQL_IMAGE] : []), ...(ids.includes("build") ? [NODE_IMAGE] : [])];
+  for (const image of needed) if (!(await imageId(image))) missing.push(image);
   if (missing.length) {
     throw new Error(
-      `images missing on the engine: ${missing.join(", ")}: run \`bash scripts/engine.sh ensure\` (npm run bench does it first)`,
+      engine
+        ? `images missing on engine ${engine}: ${missing.join(", ")}: run \`bash scripts/engine.sh ensure ${engine}\``
+        : `images missing on the engine: ${missing.join(", ")}: run \`bash scripts/engine.sh ensure\` (npm run bench does it first)`,
     );
   }
   if (!existsSync(DIST)) throw new Error("dist/ is missing: run `npm run build` (npm run bench does it first)");
@@ -97,6 +86,23 @@ async function main() {
     console.log(HELP);
     return 0;
   }
+  if (args.writeReadme && args.engines) {
+    const all = args.engines.map((engine) => {
+      const file = engineResults(engine);
+      if (!existsSync(file))
+        throw new Error(`bench/results/engine-${engine}.json does not exist: run \`npm run bench -- --engine ${engine}\` first`);
+      const results = JSON.parse(readFileSync(file, "utf8"));
+      if ((results.mode !== "full" || results.partial) && !args.force) {
+        throw new Error(
+          `bench/results/engine-${engine}.json holds a ${results.partial ? "partial" : results.mode} run: the README records full runs (add --force to write it anyway)`,
+        );
+      }
+      return results;
+    });
+    log(`wrote ${writeEngineReadme(all).join(" and ")}`);
+    return 0;
+  }
+  if (args.engines && args.engines.length > 1) return runEngines(args);
   if (args.writeReadme) {
     if (!existsSync(RESULTS)) throw new Error("bench/results/latest.json does not exist: run `npm run bench` first");
     const results = JSON.parse(readFileSync(RESULTS, "utf8"));
@@ -110,16 +116,32 @@ async function main() {
     return 0;
   }
 
-  await checkPrerequisites();
+  // An engine run points this process (the bench's own docker calls: images, log timestamps, leftovers) and every
+  // side at the engine, so the leftovers check looks at the engine the run used.
+  const engineName = args.engines?.[0];
+  let profile;
+  if (engineName) {
+    const lines = args.dockerHost ? { DOCKER_HOST: args.dockerHost } : await ensureEngine(engineName, log);
+    profile = engineProfile(engineName, lines);
+    const env = engineEnvironment(process.env, profile.env);
+    for (const key of ENGINE_VARIABLES) delete process.env[key];
+    Object.assign(process.env, env);
+  }
+  const resultsPath = engineName ? engineResults(engineName) : RESULTS;
+
+  await checkPrerequisites(engineName, selectedWorkloadIds(args));
   const node = ensureNode22(log);
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
   const sessionId = `bench-${runId}`;
-  const env = baseEnv(runId);
-  const settings = sideSettings(sessionId);
+  const env = baseEnv(runId, profile);
+  const settings = profile ? engineSideSettings(profile, sideSettings(sessionId)) : sideSettings(sessionId);
   const mode = args.quick ? "quick" : "full";
-  const selected = WORKLOADS.filter((w) => !args.only || args.only.includes(w.id));
+  const selectedIds = selectedWorkloadIds(args);
+  const selected = WORKLOADS.filter((w) => selectedIds.includes(w.id));
   const started = new Date();
-  log(`bench run ${runId} (${mode}) on Node ${node.version}: ${selected.map((w) => w.id).join(", ")}`);
+  log(
+    `bench run ${runId} (${mode}) on Node ${node.version}${profile ? `, engine ${profile.name} (${profile.dockerHost})` : ""}: ${selected.map((w) => w.id).join(", ")}`,
+  );
 
   const results = {
     schema: 1,
@@ -128,7 +150,20 @@ async function main() {
     partial: Boolean(args.only) || args.samples !== undefined,
     startedAt: started.toISOString(),
     finishedAt: undefined,
-    machine: await machineFacts(),
+    machine: await machineFacts({ localEngine: !profile }),
+    engine: profile
+      ? {
+          name: profile.name,
+          dockerHost: profile.dockerHost,
+          provisionedBy: args.dockerHost
+            ? "given with --docker-host (not scripts/engine.sh)"
+            : `bash scripts/engine.sh ensure ${profile.name}`,
+          tls: profile.tls,
+          address: profile.address,
+          apiCounts: profile.apiCounts,
+          skippedSides: profile.skipSides,
+        }
+      : undefined,
     versions: versions(node),
     settings: {
       sides: settings,
@@ -136,7 +171,7 @@ async function main() {
       images: {
         [BUSYBOX_IMAGE]: await imageId(BUSYBOX_IMAGE),
         [MYSQL_IMAGE]: await imageId(MYSQL_IMAGE),
-        [NODE_IMAGE]: await imageId(NODE_IMAGE),
+        [NODE_IMAGE]: (await imageId(NODE_IMAGE)) ?? null,
       },
       pullPolicy: "never pull a present image (both libraries' default; the CLI's docker run default)",
       cliPollIntervalMs: POLL_INTERVAL_MS,
@@ -145,9 +180,14 @@ async function main() {
       builder: "the classic builder for every side (DOCKER_BUILDKIT unset; neither library asks for BuildKit)",
       peerNotes: [
         "Ryuk disabled because throwaway's reaper is off in the side-by-side workloads (workload 7 measures ours on vs off).",
-        "TESTCONTAINERS_HOST_OVERRIDE=localhost: without it testcontainers runs alpine:3.14 to find the gateway (this machine has /.dockerenv).",
+        ...(settings.testcontainers.TESTCONTAINERS_HOST_OVERRIDE
+          ? [
+              "TESTCONTAINERS_HOST_OVERRIDE=localhost: without it testcontainers runs alpine:3.14 to find the gateway (this machine has /.dockerenv).",
+            ]
+          : []),
         "MySQL on the peer: GenericContainer configured as @testcontainers/mysql's MySqlContainer does (that package is not installed).",
       ],
+      engineNotes: profile ? engineNotes(profile) : undefined,
     },
     workloads: [],
     leftovers: undefined,
@@ -221,7 +261,7 @@ async function main() {
       results.workloads.push(entry);
       log(`\n${workload.number}. ${workload.title}`);
       for (const variant of workload.variants) {
-        const reason = await variant.skipUnless?.();
+        const reason = profile?.skipSides[variant.side] ?? (await variant.skipUnless?.());
         if (reason) {
           entry.skipped[variant.key] = reason;
           log(`  ${variant.key}: skipped: ${reason}`);
@@ -232,7 +272,7 @@ async function main() {
         for (const variant of workload.variants) {
           if (entry.skipped[variant.key]) continue;
           sampleNo++;
-          const outcome = await runSample(workload, variant, { envFor, workerFor, proxyFor, sampleNo, node });
+          const outcome = await runSample(workload, variant, { envFor, workerFor, proxyFor, sampleNo, node, profile });
           const sample = { round, variant: variant.key, warmup: round === 0, ...outcome };
           entry.samples.push(sample);
           if (outcome.skip) {
@@ -247,6 +287,7 @@ async function main() {
         }
       }
       entry.durationMs = Math.round(performance.now() - workloadStarted);
+      entry.loadAverageAtEnd = loadavg();
       log(`  (${(entry.durationMs / 1000).toFixed(1)} s)`);
       // Each side cleans up after every sample; anything left now is a leak by that side, and is reported.
       const left = await resourcesWithLabel(`${BENCH_LABEL}=${runId}`);
@@ -281,12 +322,12 @@ async function main() {
   }
   leftovers.processes = processes;
   const leakedDuring = results.workloads.filter((w) => w.leaked).map((w) => w.id);
-  results.leftovers = { atEnd: leftovers, leakedDuring };
+  results.leftovers = { engine: process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock", atEnd: leftovers, leakedDuring };
   results.finishedAt = new Date().toISOString();
   results.durationMs = Date.now() - started.getTime();
   results.machine.loadAverageAtEnd = loadavg();
   mkdirSync(fileURLToPath(new URL("./results/", import.meta.url)), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
 
   console.log(
     `\nthrowaway ${results.versions.throwaway} (${results.versions.throwawayCommit}) vs testcontainers ${results.versions.testcontainers} vs docker CLI ${results.machine.docker.client}, all on Node ${node.version}`,
@@ -295,9 +336,9 @@ async function main() {
     `${results.machine.cores} cores, ${(results.machine.memoryBytes / 2 ** 30).toFixed(1)} GiB, kernel ${results.machine.kernel}, Docker ${results.machine.docker.server} (API ${results.machine.docker.api}); ${mode} run, medians [min-max]\n`,
   );
   console.log(consoleTable(results));
-  console.log(
-    `\nresults: bench/results/latest.json${mode === "full" && !results.partial ? "; record them in bench/README.md with `npm run bench -- --write-readme`" : ""}`,
-  );
+  const written = engineName ? `bench/results/engine-${engineName}.json` : "bench/results/latest.json";
+  const record = engineName ? `npm run bench -- --write-readme --engines ${engineName}` : "npm run bench -- --write-readme";
+  console.log(`\nresults: ${written}${mode === "full" && !results.partial ? `; record them in bench/README.md with \`${record}\`` : ""}`);
 
   let code = 0;
   const anyLeft = Object.values(leftovers).some((list) => list.length > 0);
@@ -310,14 +351,14 @@ async function main() {
     code = 1;
   }
   if (failures > 0) {
-    console.error(`\nFAIL: ${failures} sample(s) failed (see above and bench/results/latest.json)`);
+    console.error(`\nFAIL: ${failures} sample(s) failed (see above and ${written})`);
     code = 1;
   }
   return code;
 }
 
 /** One sample of one variant, however the workload runs its samples. */
-async function runSample(workload, variant, { envFor, workerFor, proxyFor, sampleNo, node }) {
+async function runSample(workload, variant, { envFor, workerFor, proxyFor, sampleNo, node, profile }) {
   if (workload.mode === "worker") {
     const reply = await workerFor(variant.side).run(workload.sample, workload.params ?? {}, workload.timeoutMs);
     return reply.ok
@@ -338,8 +379,14 @@ async function runSample(workload, variant, { envFor, workerFor, proxyFor, sampl
   }
   // api: a fresh process whose DOCKER_HOST is this side's counting proxy; it asks for a mark between phases.
   const proxy = await proxyFor(variant.side);
-  if (!proxy)
-    return { ok: false, skip: true, error: `the counting proxy fronts a unix socket only, and DOCKER_HOST is ${process.env.DOCKER_HOST}` };
+  if (!proxy) {
+    if (profile && !profile.local && variant.side === "throwaway") return ownApiCalls(workload, variant, { envFor, sampleNo, node });
+    const why =
+      profile && !profile.local
+        ? profile.apiSkip
+        : `the counting proxy fronts a unix socket only, and DOCKER_HOST is ${process.env.DOCKER_HOST}`;
+    return { ok: false, skip: true, error: why };
+  }
   const marks = {};
   const run = await runFresh({
     script: "api-calls",
@@ -367,6 +414,46 @@ async function runSample(workload, variant, { envFor, workerFor, proxyFor, sampl
     values: { firstStart: calls.firstStart.length, warmStart: calls.warmStart.length, warmStop: calls.warmStop.length },
     info: { calls, ...(own ? { ownCount: own } : {}) },
   };
+}
+
+/**
+ * API calls by throwaway's own counter (`engine.apiCalls`), where no proxy can stand in front of the engine (TLS,
+ * ssh). The same fresh script and phases as behind the proxy; the discovery ping is not in its first start.
+ */
+async function ownApiCalls(workload, variant, { envFor, sampleNo, node }) {
+  const run = await runFresh({
+    script: "api-calls",
+    args: [variant.side],
+    env: { ...envFor(variant, sampleNo), THROWAWAY_BENCH_OWN_COUNT: "1" },
+    nodePath: node.path,
+    timeoutMs: workload.timeoutMs,
+    onMessage: (message, reply) => {
+      if (message?.mark) reply({ markId: message.markId });
+    },
+  });
+  if (!run.ok) return { ok: false, error: run.error };
+  const own = run.messages.find((m) => m?.done)?.own;
+  if (!own) return { ok: false, error: "the throwaway side reported no count of its own" };
+  return {
+    ok: true,
+    values: { firstStart: own.first.start, warmStart: own.warm.start, warmStop: own.warm.stop },
+    info: { source: "throwaway's own counter (engine.apiCalls); the discovery ping is not in it", ownCount: own },
+  };
+}
+
+/** `--engines a,b`: one run per engine, in turn, each in a process of its own (its own DOCKER_HOST and results). */
+async function runEngines(args) {
+  const { spawnSync } = await import("node:child_process");
+  let code = 0;
+  for (const engine of args.engines) {
+    log(`\n=== engine ${engine} ===`);
+    const run = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...engineRunArgs(args, engine)], { stdio: "inherit" });
+    if (run.status !== 0) {
+      log(`engine ${engine}: the run exited with ${run.signal ?? run.status}`);
+      code = 1;
+    }
+  }
+  return code;
 }
 
 main().then(

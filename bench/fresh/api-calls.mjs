@@ -2,6 +2,7 @@
 // at. Two starts in one fresh process: the first pays discovery and setup, the second is the steady state every
 // later test in the process sees. Between phases it asks the orchestrator (which owns the proxy) to mark the count.
 import { HTTPD_COMMAND } from "../lib/config.mjs";
+import { assertOnEngine } from "../lib/docker.mjs";
 
 const side = await import(`../sides/${process.argv[2]}.mjs`);
 await side.load();
@@ -29,6 +30,15 @@ for (const phase of ["first", "warm"]) {
   const handle = await side.startHttpd({ command: HTTPD_COMMAND, wait: "port" });
   const afterStart = await count();
   await mark(`${phase}:started`);
+  // Counted by the side itself (no proxy in front of the engine): prove the start went to the bench's engine. Behind
+  // a proxy this check would cross it and be counted, and it is not needed there: the proxy saw the calls.
+  if (process.env.THROWAWAY_BENCH_OWN_COUNT === "1") {
+    await assertOnEngine(handle.id).catch(async (error) => {
+      // Wherever the side started it, it is removed before the sample fails.
+      await handle.stop().catch(() => {});
+      throw error;
+    });
+  }
   await handle.stop();
   const afterStop = await count();
   await mark(`${phase}:stopped`);

@@ -56,6 +56,20 @@ export async function logLineTime(id, marker) {
 }
 
 /**
+ * On an engine run (issue 14), fails unless container `id` is on the engine this process's DOCKER_HOST names: a side
+ * that quietly started it elsewhere (say, on the local socket) would otherwise be timed as if it ran there. Untimed;
+ * a no-op on the local run, whose numbers stay as they were.
+ * @param {string | undefined} id
+ */
+export async function assertOnEngine(id) {
+  if (!process.env.THROWAWAY_BENCH_ENGINE) return;
+  const where = `the bench's engine (${process.env.THROWAWAY_BENCH_ENGINE}, DOCKER_HOST=${process.env.DOCKER_HOST})`;
+  if (!id) throw new Error(`the side returned no container id, so the bench cannot check it ran on ${where}`);
+  const found = await docker(["container", "inspect", "--format", "{{.Id}}", id]).catch(() => "");
+  if (!found.startsWith(id)) throw new Error(`container ${id.slice(0, 12)} is not on ${where}: the side started it elsewhere`);
+}
+
+/**
  * Everything on the engine carrying `label` (`key=value`): containers (any state), networks, volumes, images.
  * @param {string} label
  */

@@ -58,7 +58,8 @@ export function processesOfSessions(sessionPrefix) {
   return found;
 }
 
-export async function machineFacts() {
+/** @param {{ localEngine?: boolean }} [options] `localEngine: false` for a run on another engine (issue 14) */
+export async function machineFacts({ localEngine = true } = {}) {
   const version = JSON.parse(await docker(["version", "--format", "{{json .}}"]));
   const info = JSON.parse(await docker(["info", "--format", "{{json .}}"]));
   return {
@@ -75,7 +76,8 @@ export async function machineFacts() {
       storageDriver: info.Driver,
       cgroupDriver: info.CgroupDriver,
       cgroupVersion: info.CgroupVersion,
-      userlandProxy: userlandProxy(),
+      // daemon.json is the local dockerd's; another engine publishes ports its own way.
+      userlandProxy: localEngine ? userlandProxy() : "n/a (not the local dockerd)",
       runningContainersAtStart: info.ContainersRunning,
     },
   };

@@ -34,6 +34,17 @@ export function summarizeWorkload(workloadResult) {
 }
 
 function checkTarget(target, line) {
+  if (target.kind === "difference") {
+    // throwaway's median minus the other column's: for latencies, where a ratio against a floor of a few ms says little.
+    const own = line.cells.throwaway;
+    const other = line.cells[target.against];
+    const value = own && other && !own.skipped && !other.skipped ? own.median - other.median : undefined;
+    return {
+      text: target.text,
+      measured: value === undefined ? "-" : `${value < 0 ? "-" : "+"}${formatValue(Math.abs(value), line.unit)}`,
+      met: value === undefined ? undefined : value <= target.max,
+    };
+  }
   if (target.kind === "ratio") {
     const value = line.ratios[target.against];
     const text = target.text ?? `<= ${target.max.toFixed(2)}x ${target.against === "cli" ? "CLI" : target.against}`;
@@ -98,6 +109,20 @@ export function skipReasons(results) {
     if (w.status === "skipped") reasons.push(`${w.id}: ${w.reason}`);
   }
   return [...new Set(reasons)];
+}
+
+/** One line per variant with failed samples: how many, and the first error's first line. */
+export function failedSamples(results) {
+  const out = [];
+  for (const w of results.workloads) {
+    for (const variant of w.variants) {
+      const failed = w.samples.filter((x) => x.variant === variant.key && !x.ok && !x.skip);
+      if (!failed.length) continue;
+      const all = w.samples.filter((x) => x.variant === variant.key && !x.skip).length;
+      out.push(`${w.id} / ${variant.key}: ${failed.length} of ${all} samples failed: ${String(failed[0].error ?? "").split("\n")[0]}`);
+    }
+  }
+  return out;
 }
 
 /** Info fields that count requests or queries that failed after a library said "ready": each one is a wait that returned early. */

@@ -8,7 +8,7 @@ import {
   USERS_SERVICE_BUNDLE,
   usersServiceTag,
 } from "./config.mjs";
-import { logLineTime } from "./docker.mjs";
+import { assertOnEngine, logLineTime } from "./docker.mjs";
 import { epochNow, retryUntil, untilHttpOk } from "./probe.mjs";
 import { Skip } from "./skip.mjs";
 
@@ -42,9 +42,11 @@ export async function busybox(side) {
   const handle = await side.startHttpd({ command: HTTPD_COMMAND, wait: "port" });
   const info = await firstRequest(handle).catch((error) => stopAfterFailure(handle, error));
   const t1 = performance.now();
-  await handle.stop();
+  await assertOnEngine(handle.id).catch((error) => stopAfterFailure(handle, error));
   const t2 = performance.now();
-  return { values: { start: t1 - t0, stop: t2 - t1 }, info };
+  await handle.stop();
+  const t3 = performance.now();
+  return { values: { start: t1 - t0, stop: t3 - t2 }, info };
 }
 
 /** Workload 5: ten busybox httpd started at once, to the last first successful request; then all stopped at once. */
@@ -130,6 +132,7 @@ export async function mysql(side) {
     const { failures } = await retryUntil(() => selectOne(mysql2, handle), `SELECT 1 on ${handle.host}:${handle.port}`);
     values.start = performance.now() - t0;
     info[side.name === "cli" ? "readinessPolls" : "failedQueriesAfterReady"] = failures;
+    await assertOnEngine(handle.id);
     if (handle.snapshot && handle.restore) {
       const endpoint = { host: handle.host, port: handle.port, user: handle.user, password: handle.password, database: handle.database };
       await query(mysql2, endpoint, "CREATE TABLE bench_rows (id INT PRIMARY KEY)");

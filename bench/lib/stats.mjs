@@ -35,8 +35,10 @@ export function ratio(a, b) {
 /** Milliseconds with a precision that matches what they can mean: `0.42`, `12.3`, `387`. */
 export function formatMs(value) {
   if (!Number.isFinite(value)) return "-";
-  if (value < 1) return value.toFixed(2);
-  if (value < 100) return value.toFixed(1);
+  // By size, whatever the sign: a latency under load can come out below zero (the engine timestamped the line late).
+  const size = Math.abs(value);
+  if (size < 1) return value.toFixed(2);
+  if (size < 100) return value.toFixed(1);
   return value.toFixed(0);
 }
 

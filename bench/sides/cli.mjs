@@ -21,6 +21,15 @@ import { untilHttpOk } from "../lib/probe.mjs";
 
 export const name = "cli";
 
+/**
+ * Where published ports are bound and reached: 127.0.0.1 on this machine's engines; on a remote engine (the
+ * orchestrator sets THROWAWAY_BENCH_PUBLISH=all and THROWAWAY_BENCH_HOST) all of its interfaces, reached at its
+ * address, since its 127.0.0.1 is not ours.
+ */
+const HOST = process.env.THROWAWAY_BENCH_HOST || "127.0.0.1";
+/** @param {number} port */
+const publish = (port) => (process.env.THROWAWAY_BENCH_PUBLISH === "all" ? String(port) : `127.0.0.1::${port}`);
+
 /** Nothing to import: the CLI is a binary. */
 export async function load() {
   return undefined;
@@ -79,7 +88,7 @@ export async function startHttpd({ command, wait }) {
     "--label",
     `${BENCH_LABEL}=${benchRunId()}`,
     "--publish",
-    `127.0.0.1::${HTTPD_PORT}`,
+    publish(HTTPD_PORT),
     BUSYBOX_IMAGE,
     ...command,
   ]);
@@ -87,12 +96,12 @@ export async function startHttpd({ command, wait }) {
   try {
     if (wait === "log") {
       const [port] = await Promise.all([hostPort(id, HTTPD_PORT), followLogsUntil(id, READY_MARKER)]);
-      return { id, host: "127.0.0.1", port, stop };
+      return { id, host: HOST, port, stop };
     }
     const port = await hostPort(id, HTTPD_PORT);
-    const { failures } = await untilHttpOk("127.0.0.1", port);
+    const { failures } = await untilHttpOk(HOST, port);
     // The readiness loop's own successful request is the first successful request.
-    return { id, host: "127.0.0.1", port, stop, served: true, pollFailures: failures };
+    return { id, host: HOST, port, stop, served: true, pollFailures: failures };
   } catch (error) {
     await stop().catch(() => {});
     throw error;
@@ -108,7 +117,7 @@ export async function startMysql() {
     "--label",
     `${BENCH_LABEL}=${benchRunId()}`,
     "--publish",
-    `127.0.0.1::${MYSQL_PORT}`,
+    publish(MYSQL_PORT),
     ...env,
     MYSQL_IMAGE,
   ]);
@@ -116,7 +125,8 @@ export async function startMysql() {
   try {
     const port = await hostPort(id, MYSQL_PORT);
     return {
-      host: "127.0.0.1",
+      id,
+      host: HOST,
       port,
       user: MYSQL_ENV.MYSQL_USER,
       password: MYSQL_ENV.MYSQL_PASSWORD,

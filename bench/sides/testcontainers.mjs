@@ -67,6 +67,7 @@ export async function startMysql() {
     .withLabels(benchLabels())
     .start();
   return {
+    id: container.getId(),
     host: container.getHost(),
     port: container.getMappedPort(MYSQL_PORT),
     user: MYSQL_ENV.MYSQL_USER,

@@ -56,6 +56,7 @@ export async function startMysql() {
   if (typeof mod.MySqlContainer !== "function") throw new Skip("throwaway/mysql does not export MySqlContainer yet");
   const container = await new mod.MySqlContainer().withLabels(benchLabels()).start();
   return {
+    id: container.getId(),
     host: container.getHost(),
     port: container.getPort?.() ?? container.getMappedPort(3306),
     user: container.getUsername(),

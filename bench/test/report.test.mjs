@@ -26,6 +26,7 @@ describe("stats", () => {
     expect(formatStat({ median: 387.4, min: 351, max: 420.2, n: 5 }, "ms")).toBe("387 ms [351-420]");
     expect(formatStat({ median: 4, min: 4, max: 4, n: 3 }, "calls")).toBe("4");
     expect(formatStat({ median: 28.84, min: 26.4, max: 31.3, n: 2 }, "MiB")).toBe("28.8 MiB [26.4-31.3]");
+    expect(formatStat({ median: -24.45, min: -63.22, max: 14.3, n: 2 }, "ms")).toBe("-24.4 ms [-63.2-14.3]");
   });
 });
 
