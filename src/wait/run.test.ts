@@ -222,6 +222,20 @@ describe("runWait", () => {
     expect((error.cause as Error).message).toBe("the log stream ended");
   });
 
+  it("names the exit when the exit notice is late but the container's state already shows it", async () => {
+    // Under load the exit long poll can answer long after the log stream ended; the state read for the error has it.
+    const strategy = new ScriptedProbe();
+    const target = new FakeTarget({
+      inspect: () => fakeInspect({ Status: "exited", Running: false, ExitCode: 3, FinishedAt: "2026-01-01T00:00:02Z" }),
+    });
+    const { promise } = run({ strategy, target });
+    strategy.permanent = "the log stream ended";
+    await vi.advanceTimersByTimeAsync(100 + 250); // the next probe gives up; the grace period passes without the notice
+    const error = await rejection(promise);
+    expect(error).toBeInstanceOf(ContainerExitedError);
+    expect(error.shortMessage).toMatch(/exited with code 3 after 100 ms while waiting for scripted probe$/);
+  });
+
   it("fails with ContainerNotReadyError when the strategy says it can never be ready", async () => {
     const strategy = new ScriptedProbe();
     strategy.permanent = "the health check reports unhealthy";

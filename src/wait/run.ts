@@ -158,6 +158,12 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
       });
     }
     let inspect = firstInspect;
+    // The exit notice is a long poll of its own and can trail a strategy that gave up (under load, by more than the
+    // grace above); the state read for this error already knows.
+    if (exitInfo === undefined && !(error instanceof DeadlineReached) && inspect && hasExited(inspect)) {
+      const info = { exitCode: inspect.State.ExitCode, oomKilled: inspect.State.OOMKilled };
+      if (!strategy.expectsExit || info.exitCode !== 0 || info.oomKilled) exitInfo = info;
+    }
     // The engine may record the exit before the kernel's OOM event: look again before calling it a plain kill, a
     // few times when a memory limit makes an OOM kill likely.
     const looks = inspect?.HostConfig.Memory ? OOM_EVENT_LOOKS_WITH_LIMIT : 1;
@@ -297,4 +303,9 @@ function messageOf(error: unknown): string {
 
 function sleep(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+}
+
+/** The container ran and is no longer running (not merely created, and not restarting). */
+function hasExited(inspect: ContainerInspect): boolean {
+  return (inspect.State.Status === "exited" || inspect.State.Status === "dead") && !inspect.State.Restarting;
 }
