@@ -83,7 +83,8 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
     attempt: () => void attempts++,
     lastError: (reason) => void (lastError = reason),
   };
-  const timer = setTimeout(() => controller.abort(new DeadlineReached(timeoutMs)), timeoutMs);
+  const deadline = new DeadlineReached(timeoutMs);
+  const timer = setTimeout(() => controller.abort(deadline), timeoutMs);
   const userAbort = () => controller.abort(options.signal?.reason);
   if (options.signal?.aborted) userAbort();
   else options.signal?.addEventListener("abort", userAbort, { once: true });
@@ -112,7 +113,9 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
     ready = true;
     debug(area, `ready: ${description} after ${Date.now() - started} ms, ${plural(attempts, "probe")}`);
   } catch (error) {
-    const elapsedMs = Date.now() - started;
+    // A timer may fire a millisecond before the wall clock says the timeout passed: the wait's own timeout never
+    // reads as less (a composite's child deadline is another DeadlineReached, with its own, shorter, time).
+    const elapsedMs = error === deadline ? Math.max(Date.now() - started, timeoutMs) : Date.now() - started;
     if (options.signal?.aborted && controller.signal.reason === options.signal.reason) {
       debug(area, `wait for ${description} aborted by the caller after ${elapsedMs} ms`);
       throw options.signal.reason;
