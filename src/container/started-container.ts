@@ -378,7 +378,7 @@ export class StartedContainer implements AsyncDisposable {
       exec: (cmd, signal) => engine.exec(id, cmd, { signal }),
       inspect: (signal) => engine.inspectContainer(id, signal),
       listeningPorts: () => this.listeningPortsFromHost(),
-      healthChecksRunBy: async () => (await engine.traits()).healthChecks,
+      healthChecksRunBy: () => engine.healthChecksRunBy(),
       healthStatusChanges: async (signal) => {
         const events = await engine.events({ container: [id], event: ["health_status"] }, signal);
         return (async function* () {

@@ -21,7 +21,15 @@ import { demuxAll, demuxLines, type LogLine } from "./demux.js";
 import { containerHost, type EngineEndpoint, endpointUrl, engineCandidates, publishHostIp } from "./discovery.js";
 import { jsonLines } from "./json-lines.js";
 import { sshSettings } from "./ssh.js";
-import { type EngineTraits, engineTraits, type InfoAnswer, isPodman, type PodmanInfoAnswer, type VersionAnswer } from "./traits.js";
+import {
+  type EngineTraits,
+  engineTraits,
+  healthChecksOf,
+  type InfoAnswer,
+  isPodman,
+  type PodmanInfoAnswer,
+  type VersionAnswer,
+} from "./traits.js";
 import { HttpTransport, type TlsMaterial } from "./transport.js";
 import type {
   ContainerInspect,
@@ -143,6 +151,8 @@ export class Engine {
   private engineApiVersion: string | undefined;
   private infoCache: Promise<{ Architecture: string; OSType: string; ServerVersion: string; OperatingSystem: string }> | undefined;
   private traitsCache: Promise<EngineTraits> | undefined;
+  /** The product the last answer named (from its headers), when the transport is ours. */
+  private product: "docker" | "podman" | undefined;
 
   constructor(endpoint: EngineEndpoint, docker?: Docker) {
     this.endpoint = endpoint;
@@ -156,6 +166,9 @@ export class Engine {
         ...(tls ? { tls } : {}),
         ...(sshConfigFile ? { sshConfigFile } : {}),
         onApiVersion: (version) => this.noteApiVersion(version),
+        onProduct: (product) => {
+          this.product = product;
+        },
       });
     }
     const host = containerHost(endpoint);
@@ -322,6 +335,15 @@ export class Engine {
   info(): Promise<{ Architecture: string; OSType: string; ServerVersion: string; OperatingSystem: string }> {
     this.infoCache ??= this.dial("GET", "/info");
     return this.infoCache;
+  }
+
+  /**
+   * Who runs HEALTHCHECKs (see {@link EngineTraits.healthChecks}): known from the answers already received (Podman
+   * names itself in every one), so a health wait costs no call; {@link traits} only for a client passed in code.
+   */
+  async healthChecksRunBy(): Promise<EngineTraits["healthChecks"]> {
+    if (this.product !== undefined) return healthChecksOf(this.product);
+    return (await this.traits()).healthChecks;
   }
 
   /** What kind of engine this is and what it can do (Docker or Podman, remote, rootless); two calls, once. */

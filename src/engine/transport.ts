@@ -61,6 +61,8 @@ export interface HttpTransportOptions {
   sshConfigFile?: string;
   /** Called with the `Api-Version` header of every answer (the engine's own API version). */
   onApiVersion?: (version: string) => void;
+  /** Called with the product an answer's headers name: Podman sends `Libpod-Api-Version` on every answer. */
+  onProduct?: (product: "docker" | "podman") => void;
 }
 
 /**
@@ -177,10 +179,12 @@ export class HttpTransport implements Transport {
   private readonly url: string;
   private readonly connect: (() => Duplex) | undefined;
   private readonly onApiVersion: ((version: string) => void) | undefined;
+  private readonly onProduct: ((product: "docker" | "podman") => void) | undefined;
 
   constructor(endpoint: EngineEndpoint, options: HttpTransportOptions = {}) {
     this.url = endpointUrl(endpoint);
     this.onApiVersion = options.onApiVersion;
+    this.onProduct = options.onProduct;
     const { tls } = options;
     if (endpoint.kind === "tcp") {
       // TLS whenever the endpoint asks for it (https://, DOCKER_TLS_VERIFY, DOCKER_TLS, a context's certs); a TLS
@@ -325,7 +329,9 @@ export class HttpTransport implements Transport {
 
   private observe(res: IncomingMessage): void {
     const version = res.headers["api-version"];
-    if (this.onApiVersion && typeof version === "string") this.onApiVersion(version);
+    if (typeof version !== "string") return;
+    this.onApiVersion?.(version);
+    this.onProduct?.(res.headers["libpod-api-version"] !== undefined ? "podman" : "docker");
   }
 
   /**
