@@ -78,8 +78,9 @@ describe("throwaway exec", () => {
   });
 
   it("resizes the container's TTY when the terminal is resized", async () => {
-    // The exec prints its size, then waits (up to 10 s) for it to change; the terminal is resized once the exec
-    // has said so (a file in the container, looked for for up to 10 s).
+    // The exec prints its size, then waits (up to 10 s) for the new one; the terminal is resized once the exec has
+    // said so (a file in the container, looked for for up to 10 s). `stty cols 80 rows 24` may resize in two steps
+    // (30x80 first), so the exec waits for the final size rather than for any change.
     const script = join(dir.dir, "resize.sh");
     writeFileSync(
       script,
@@ -87,7 +88,7 @@ describe("throwaway exec", () => {
         "stty cols 100 rows 30",
         // Background jobs of a non-interactive shell read /dev/null unless told otherwise: keep the terminal.
         "exec 3<&0",
-        `node ${BIN} exec shell -- sh -c '${SIZED} stty size; touch /tmp/sized; i=0; while [ "$(stty size)" = "30 100" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; stty size; rm /tmp/sized' <&3 &`,
+        `node ${BIN} exec shell -- sh -c '${SIZED} stty size; touch /tmp/sized; i=0; while [ "$(stty size)" != "24 80" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; stty size; rm /tmp/sized' <&3 &`,
         `n=0; until docker exec ${ids.shell} test -f /tmp/sized 2>/dev/null || [ $n -gt 200 ]; do sleep 0.05; n=$((n+1)); done`,
         "stty cols 80 rows 24",
         "wait $!",
