@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Engine, EngineHostKeyError, GenericContainer, setEngine, Wait } from "throwaway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EngineEndpoint, parseDockerHost } from "../../src/engine/discovery.js";
@@ -116,13 +117,19 @@ describe.skipIf(noSshd !== undefined)("ssh:// engines (system ssh + docker syste
 
 /**
  * The remote-ssh engine (`scripts/engine.sh ensure remote-ssh`: a dockerd in a network namespace of its own behind
- * sshd, its key and host key in root's ~/.ssh), when provisioned: reached with nothing but the user's ssh config.
+ * sshd, its key and host key in root's ~/.ssh), when the run was handed one (remote-ssh.env in the folder
+ * THROWAWAY_ENGINES_READY_DIR names, as `.ci/run` sets it): reached with nothing but the user's ssh config.
  */
-const REMOTE_SSH_ENV = process.env.THROWAWAY_TEST_REMOTE_SSH_ENV ?? "/tmp/engines-ready/remote-ssh.env";
-const remoteSshHost = existsSync(REMOTE_SSH_ENV)
-  ? /^DOCKER_HOST=(ssh:\/\/\S+)$/m.exec(readFileSync(REMOTE_SSH_ENV, "utf8"))?.[1]
-  : undefined;
-if (!remoteSshHost) console.log(`skipping the real ssh engine test: no ${REMOTE_SSH_ENV} (run scripts/engine.sh ensure remote-ssh)`);
+const READY_DIR = process.env.THROWAWAY_ENGINES_READY_DIR;
+const REMOTE_SSH_ENV = READY_DIR ? join(READY_DIR, "remote-ssh.env") : undefined;
+const remoteSshHost =
+  REMOTE_SSH_ENV && existsSync(REMOTE_SSH_ENV)
+    ? /^DOCKER_HOST=(ssh:\/\/\S+)$/m.exec(readFileSync(REMOTE_SSH_ENV, "utf8"))?.[1]
+    : undefined;
+if (!remoteSshHost)
+  console.log(
+    `skipping the real ssh engine test: no remote-ssh.env in THROWAWAY_ENGINES_READY_DIR (${READY_DIR ?? "unset"}); see .ci/run`,
+  );
 
 describe.skipIf(!remoteSshHost)("a real remote engine over ssh (remote-ssh)", () => {
   it("starts, execs into and stops a container with the user's own ssh config", async () => {

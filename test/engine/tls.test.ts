@@ -218,20 +218,26 @@ describe("TLS engines", () => {
 
 /**
  * The remote-tls engine (`scripts/engine.sh ensure remote-tls`: a dockerd in a network namespace of its own, TLS
- * with client verification), when it is provisioned: its settings are the lines that command prints, kept in this
- * file (or the one THROWAWAY_TEST_REMOTE_TLS_ENV names).
+ * with client verification), when the run was handed one: its settings are the lines that command prints, kept as
+ * remote-tls.env in the folder THROWAWAY_ENGINES_READY_DIR names (`.ci/run` provisions it and sets that). Only an
+ * explicit folder counts: a file left from an earlier boot names an engine that no longer runs.
  */
-const REMOTE_TLS_ENV = process.env.THROWAWAY_TEST_REMOTE_TLS_ENV ?? "/tmp/engines-ready/remote-tls.env";
-const remoteTls = existsSync(REMOTE_TLS_ENV)
-  ? Object.fromEntries(
-      readFileSync(REMOTE_TLS_ENV, "utf8")
-        .split("\n")
-        .map((line) => line.trim())
-        .filter((line) => /^[A-Z_]+=/.test(line))
-        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-    )
-  : undefined;
-if (!remoteTls) console.log(`skipping the real TLS engine tests: no ${REMOTE_TLS_ENV} (run scripts/engine.sh ensure remote-tls)`);
+const READY_DIR = process.env.THROWAWAY_ENGINES_READY_DIR;
+const REMOTE_TLS_ENV = READY_DIR ? join(READY_DIR, "remote-tls.env") : undefined;
+const remoteTls =
+  REMOTE_TLS_ENV && existsSync(REMOTE_TLS_ENV)
+    ? Object.fromEntries(
+        readFileSync(REMOTE_TLS_ENV, "utf8")
+          .split("\n")
+          .map((line) => line.trim())
+          .filter((line) => /^[A-Z_]+=/.test(line))
+          .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+      )
+    : undefined;
+if (!remoteTls)
+  console.log(
+    `skipping the real TLS engine tests: no remote-tls.env in THROWAWAY_ENGINES_READY_DIR (${READY_DIR ?? "unset"}); see .ci/run`,
+  );
 
 describe.skipIf(!remoteTls)("a real TLS dockerd (remote-tls)", () => {
   it("starts, execs into and stops a container over verified TLS", async () => {
