@@ -123,13 +123,9 @@ describe.skipIf(noSshd !== undefined)("ssh:// engines (system ssh + docker syste
 const READY_DIR = process.env.THROWAWAY_ENGINES_READY_DIR;
 const REMOTE_SSH_ENV = READY_DIR ? join(READY_DIR, "remote-ssh.env") : undefined;
 const remoteSshHost =
-  REMOTE_SSH_ENV && existsSync(REMOTE_SSH_ENV)
-    ? /^DOCKER_HOST=(ssh:\/\/\S+)$/m.exec(readFileSync(REMOTE_SSH_ENV, "utf8"))?.[1]
-    : undefined;
+  REMOTE_SSH_ENV && existsSync(REMOTE_SSH_ENV) ? /^DOCKER_HOST=(ssh:\/\/\S+)$/m.exec(readFileSync(REMOTE_SSH_ENV, "utf8"))?.[1] : undefined;
 if (!remoteSshHost)
-  console.log(
-    `skipping the real ssh engine test: no remote-ssh.env in THROWAWAY_ENGINES_READY_DIR (${READY_DIR ?? "unset"}); see .ci/run`,
-  );
+  console.log(`skipping the real ssh engine test: no remote-ssh.env in THROWAWAY_ENGINES_READY_DIR (${READY_DIR ?? "unset"}); see .ci/run`);
 
 describe.skipIf(!remoteSshHost)("a real remote engine over ssh (remote-ssh)", () => {
   it("starts, execs into and stops a container with the user's own ssh config", async () => {
