@@ -1,5 +1,5 @@
 import { InvalidOptionError } from "../errors.js";
-import { BaseWaitStrategy, quote, untilAborted, type WaitContext, type WaitTarget } from "./strategy.js";
+import { BaseWaitStrategy, OutputEnded, quote, untilAborted, type WaitContext, type WaitTarget } from "./strategy.js";
 
 /**
  * Ready when a log line (stdout or stderr) matches `pattern` `times` times, counting from the container's start, so
@@ -66,6 +66,6 @@ export class LogMessageWaitStrategy extends BaseWaitStrategy {
       if (!context.signal.aborted) void iterator.return?.()?.catch(() => {});
     }
     if (context.signal.aborted) throw context.signal.reason;
-    throw new Error(`the log stream ended after ${seen} of ${this.times} matches (did the container stop?)`);
+    throw new OutputEnded(`the log stream ended after ${seen} of ${this.times} matches (did the container stop?)`);
   }
 }

@@ -4,7 +4,7 @@ import { ContainerExitedError, ContainerNotReadyError, EngineConnectionError, In
 import { OneShotStartupWaitStrategy } from "./one-shot.js";
 import { PermanentFailure, poll } from "./poll.js";
 import { type RunWaitOptions, runWait } from "./run.js";
-import { BaseWaitStrategy, type ExitInfo, type WaitContext, type WaitTarget } from "./strategy.js";
+import { BaseWaitStrategy, type ExitInfo, OutputEnded, type WaitContext, type WaitTarget } from "./strategy.js";
 
 const debugLines = vi.hoisted(() => [] as string[]);
 vi.mock("../debug.js", async (importOriginal) => ({
@@ -234,6 +234,26 @@ describe("runWait", () => {
     const error = await rejection(promise);
     expect(error).toBeInstanceOf(ContainerExitedError);
     expect(error.shortMessage).toMatch(/exited with code 3 after 100 ms while waiting for scripted probe$/);
+  });
+
+  it("names the exit when the log stream ended long before the engine recorded the exit", async () => {
+    // Under load the process closes its output well before the engine's state says exited: the state read for the
+    // error still says running, and the exit notice comes after the short grace period.
+    class EndedStream extends BaseWaitStrategy {
+      describe(): string {
+        return "log line";
+      }
+      async waitUntilReady(): Promise<void> {
+        throw new OutputEnded("the log stream ended after 0 of 1 matches");
+      }
+    }
+    const { promise, exit } = run({ strategy: new EndedStream() });
+    await vi.advanceTimersByTimeAsync(1200); // past the grace period, with the state still running
+    exit.resolve({ exitCode: 3, oomKilled: false });
+    await vi.advanceTimersByTimeAsync(0);
+    const error = await rejection(promise);
+    expect(error).toBeInstanceOf(ContainerExitedError);
+    expect(error.shortMessage).toMatch(/exited with code 3 after 0 ms while waiting for log line$/);
   });
 
   it("fails with ContainerNotReadyError when the strategy says it can never be ready", async () => {

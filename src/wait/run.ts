@@ -10,7 +10,15 @@ import {
   InvalidOptionError,
   WaitTimeoutError,
 } from "../errors.js";
-import { DeadlineReached, type ExitInfo, untilAborted, type WaitContext, type WaitStrategy, type WaitTarget } from "./strategy.js";
+import {
+  DeadlineReached,
+  type ExitInfo,
+  OutputEnded,
+  untilAborted,
+  type WaitContext,
+  type WaitStrategy,
+  type WaitTarget,
+} from "./strategy.js";
 
 export type { ExitInfo };
 
@@ -161,6 +169,16 @@ export async function runWait(options: RunWaitOptions): Promise<void> {
       });
     }
     let inspect = firstInspect;
+    // A log stream ends as the process closes its output, which can come well before the engine records the exit
+    // (under load, longer than the grace above; the state read above may still say running). The exit notice is a
+    // long poll, so waiting on it costs nothing when the process did exit: only then, and only for a while.
+    if (exitInfo === undefined && error instanceof OutputEnded && inspect?.State.Running) {
+      const info = await Promise.race([exited.catch(() => undefined), sleep(FACT_TIMEOUT_MS)]);
+      if (info && (!strategy.expectsExit || info.exitCode !== 0 || info.oomKilled)) {
+        exitInfo = info;
+        inspect = (await inspectBriefly()) ?? inspect;
+      }
+    }
     // The exit notice is a long poll of its own and can trail a strategy that gave up (under load, by more than the
     // grace above); the state read for this error already knows.
     if (exitInfo === undefined && !(error instanceof DeadlineReached) && inspect && hasExited(inspect)) {

@@ -84,6 +84,14 @@ export interface WaitStrategy {
 }
 
 /**
+ * A strategy's reason to give up when the container's output (its log stream) ended: the process most likely
+ * exited, and the engine's record of that exit can trail the stream's end by a while under load.
+ */
+export class OutputEnded extends Error {
+  override name = "OutputEnded";
+}
+
+/**
  * Rejection reason of a wait whose time is up: the runner's shared deadline, or one strategy's own timeout inside a
  * composite. The runner turns it into a `WaitTimeoutError`.
  */
