@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { debug } from "../debug.js";
-import { type Engine, engineMessage, engineStatus, getEngine } from "../engine/engine.js";
+import { getEngine } from "../engine/current.js";
+import type { Engine } from "../engine/engine.js";
+import { engineMessage, engineStatus } from "../engine/engine-errors.js";
 import { EngineRequestError, InvalidOptionError, shortId } from "../errors.js";
 import { prepareSession } from "../reaper/index.js";
 import { sessionLabels } from "../reaper/session.js";
