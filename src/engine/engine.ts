@@ -330,7 +330,7 @@ export class Engine {
     await this.dial("POST", `/containers/${id}/start`, { statusCodes: { 204: true, 304: true } });
   }
 
-  inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerInspect> {
+  async inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerInspect> {
     return this.dial("GET", `/containers/${id}/json`, signal ? { signal } : {});
   }
 
@@ -385,7 +385,7 @@ export class Engine {
     }
   }
 
-  listContainers(filters: Record<string, string[]>, all = true): Promise<ContainerSummary[]> {
+  async listContainers(filters: Record<string, string[]>, all = true): Promise<ContainerSummary[]> {
     return this.dial("GET", "/containers/json", { query: { all, filters: JSON.stringify(filters) } });
   }
 
@@ -522,7 +522,7 @@ export class Engine {
    * it is the command's stdin (`end()` closes that stdin), what it carries is the output: raw bytes with a TTY,
    * else the multiplexed frames `demux.ts` splits.
    */
-  startExec(execId: string, tty: boolean, consoleSize?: { rows: number; columns: number }): Promise<Duplex> {
+  async startExec(execId: string, tty: boolean, consoleSize?: { rows: number; columns: number }): Promise<Duplex> {
     return this.dial("POST", `/exec/${execId}/start`, {
       body: { Detach: false, Tty: tty, ...(consoleSize ? { ConsoleSize: [consoleSize.rows, consoleSize.columns] } : {}) },
       isStream: true,
@@ -537,7 +537,7 @@ export class Engine {
   }
 
   /** An exec's state: `ExitCode` is `null` while it runs. */
-  inspectExec(execId: string): Promise<{ Running: boolean; ExitCode: number | null; Pid: number }> {
+  async inspectExec(execId: string): Promise<{ Running: boolean; ExitCode: number | null; Pid: number }> {
     return this.dial("GET", `/exec/${execId}/json`);
   }
 
@@ -545,12 +545,12 @@ export class Engine {
     await this.dial("PUT", `/containers/${id}/archive`, { query: { path }, file: tar, statusCodes: { 200: true } });
   }
 
-  getArchive(id: string, path: string): Promise<Readable> {
+  async getArchive(id: string, path: string): Promise<Readable> {
     return this.dial("GET", `/containers/${id}/archive`, { query: { path }, isStream: true });
   }
 
   /** Attaches to the container's output streams (before start, so nothing printed is missed). */
-  attach(id: string): Promise<Readable> {
+  async attach(id: string): Promise<Readable> {
     return this.dial("POST", `/containers/${id}/attach`, {
       query: { stream: true, stdout: true, stderr: true, logs: true },
       isStream: true,
@@ -570,7 +570,7 @@ export class Engine {
     }
   }
 
-  listImages(filters: Record<string, string[]>): Promise<ImageSummary[]> {
+  async listImages(filters: Record<string, string[]>): Promise<ImageSummary[]> {
     return this.dial("GET", "/images/json", { query: { filters: JSON.stringify(filters) } });
   }
 
@@ -611,7 +611,11 @@ export class Engine {
   }
 
   /** Starts a pull and returns the engine's JSON-lines progress stream. */
-  pullStream(fromImage: string, tag: string, options: { platform?: string; auth?: RegistryAuth; signal?: AbortSignal }): Promise<Readable> {
+  async pullStream(
+    fromImage: string,
+    tag: string,
+    options: { platform?: string; auth?: RegistryAuth; signal?: AbortSignal },
+  ): Promise<Readable> {
     return this.dial("POST", "/images/create", {
       query: { fromImage, tag, ...(options.platform ? { platform: options.platform } : {}) },
       isStream: true,
@@ -620,7 +624,7 @@ export class Engine {
     });
   }
 
-  pushStream(name: string, tag: string, options: { auth?: RegistryAuth; signal?: AbortSignal }): Promise<Readable> {
+  async pushStream(name: string, tag: string, options: { auth?: RegistryAuth; signal?: AbortSignal }): Promise<Readable> {
     return this.dial("POST", `/images/${encodeURIComponent(name)}/push`, {
       query: { tag },
       isStream: true,
@@ -629,7 +633,7 @@ export class Engine {
     });
   }
 
-  buildStream(
+  async buildStream(
     context: Readable,
     query: Record<string, unknown>,
     registryconfig?: Record<string, RegistryAuth>,
@@ -655,7 +659,7 @@ export class Engine {
     await this.dial("DELETE", `/networks/${id}`, { statusCodes: { 204: true, 404: true } });
   }
 
-  inspectNetwork(id: string): Promise<NetworkSummary> {
+  async inspectNetwork(id: string): Promise<NetworkSummary> {
     return this.dial("GET", `/networks/${id}`);
   }
 
@@ -674,7 +678,7 @@ export class Engine {
     });
   }
 
-  listNetworks(filters: Record<string, string[]>): Promise<NetworkSummary[]> {
+  async listNetworks(filters: Record<string, string[]>): Promise<NetworkSummary[]> {
     return this.dial("GET", "/networks", { query: { filters: JSON.stringify(filters) } });
   }
 
