@@ -528,7 +528,9 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
       id = await engine.createContainer(body, query);
     } catch (error) {
       if (fromCache && engineStatus(error) === 404) throw new WarmCacheMiss();
-      if (pinnedId || engineStatus(error) !== 404 || !/no such image|not found/i.test(engineMessage(error))) {
+      // A 404 on create is the engine saying the image is missing (Docker and Podman alike; `engineStatus` reads it
+      // from the transport's typed EngineHttpError): pull it, then create.
+      if (pinnedId || engineStatus(error) !== 404) {
         throw engine.startError(`Creating a container from ${image} failed`, error, {
           image,
           ...(normalized.name ? { containerName: normalized.name } : {}),
