@@ -19,7 +19,7 @@ import {
   type PodmanInfoAnswer,
   type VersionAnswer,
 } from "./traits.js";
-import { deferredTransport, HttpTransport, type TlsMaterial, type Transport } from "./transport.js";
+import { deferredTransport, HttpTransport, type TlsMaterial, type Transport, type TransportRequest } from "./transport.js";
 import type {
   ContainerInspect,
   ContainerSummary,
@@ -74,7 +74,10 @@ interface DialOptions {
   authconfig?: RegistryAuth | { base64: string };
   registryconfig?: Record<string, RegistryAuth>;
   headers?: Record<string, string>;
-  /** ms the engine has to answer; default `THROWAWAY_API_TIMEOUT`; 0 for none (long polls). Streams have none. */
+  /**
+   * ms the engine has to answer; default `THROWAWAY_API_TIMEOUT`; 0 for none (long polls). Streams have none. Every
+   * transport honours it (see {@link TransportRequest.timeoutMs}).
+   */
   timeoutMs?: number;
   fresh?: boolean;
 }

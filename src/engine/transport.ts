@@ -35,7 +35,8 @@ export interface TransportRequest {
   headers?: Record<string, string>;
   /**
    * ms the engine has to answer, counted from when the request is sent in full, after which the call fails with an
-   * {@link EngineTimeoutError}. Ignored for streams and upgrades, which live as long as their caller wants.
+   * {@link EngineTimeoutError}. Ignored for streams and upgrades, which live as long as their caller wants (and,
+   * through a dockerode client, for uploads, whose end docker-modem does not report).
    */
   timeoutMs?: number;
 }
