@@ -18,8 +18,9 @@ export {
   StoppedContainer,
 } from "./container/started-container.js";
 export type { GracePeriod } from "./container/stop-timeout.js";
+export { getEngine, setEngine } from "./engine/current.js";
 export type { LogLine } from "./engine/demux.js";
-export { Engine, type ExecOptions, type ExecResult, getEngine, type ImageRemoval, setEngine } from "./engine/engine.js";
+export { Engine, type ExecOptions, type ExecResult, type ImageRemoval } from "./engine/engine.js";
 export type { PushResult } from "./engine/push.js";
 export type { EngineTraits } from "./engine/traits.js";
 export type { ContainerInspect, ProgressEvent, ProgressListener, RegistryAuth } from "./engine/types.js";

@@ -1,5 +1,6 @@
 import { COMPOSE_LABELS } from "../compose/definitions.js";
-import { engineMessage, getEngine } from "../engine/engine.js";
+import { getEngine } from "../engine/current.js";
+import { engineMessage } from "../engine/engine-errors.js";
 import { EngineRequestError, shortId } from "../errors.js";
 import { LABELS } from "../reaper/session.js";
 import { type CliCommand, EXIT, UsageError } from "./command.js";

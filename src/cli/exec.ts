@@ -1,5 +1,6 @@
 import { COMPOSE_LABELS } from "../compose/definitions.js";
-import { type Engine, getEngine } from "../engine/engine.js";
+import { getEngine } from "../engine/current.js";
+import type { Engine } from "../engine/engine.js";
 import type { ContainerSummary } from "../engine/types.js";
 import { InvalidOptionError } from "../errors.js";
 import { FIXTURE_LABELS } from "../fixtures/labels.js";

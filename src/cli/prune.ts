@@ -1,5 +1,5 @@
+import { getEngine } from "../engine/current.js";
 import { endpointUrl } from "../engine/discovery.js";
-import { getEngine } from "../engine/engine.js";
 import { isKept, listOwnedResources, type OwnedResource } from "../reaper/inventory.js";
 import { realVantage, selectForRemoval, viewSessions } from "../reaper/liveness.js";
 import { describeResource, removeResources } from "../reaper/remove.js";

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { PullPolicy } from "../container/options.js";
 import { StartedContainer } from "../container/started-container.js";
-import { getEngine } from "../engine/engine.js";
+import { getEngine } from "../engine/current.js";
 import { ContainerExitedError, FixtureStartError, InvalidOptionError, ThrowawayError } from "../errors.js";
 import { type StartedSet, startFixtureSet } from "../fixtures/run.js";
 import { trackResource, untrackResource } from "../reaper/tracker.js";

@@ -1,4 +1,5 @@
-import { type Engine, engineMessage } from "../engine/engine.js";
+import type { Engine } from "../engine/engine.js";
+import { engineMessage } from "../engine/engine-errors.js";
 import { describeContainer, type ErrorContext, InvalidOptionError } from "../errors.js";
 import { LABELS } from "../reaper/session.js";
 import { trackResource } from "../reaper/tracker.js";

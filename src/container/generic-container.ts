@@ -3,8 +3,10 @@ import { Readable } from "node:stream";
 import { env } from "../config.js";
 import { channels, debug } from "../debug.js";
 import { scaleDuration } from "../duration.js";
+import { getEngine } from "../engine/current.js";
 import type { LogLine } from "../engine/demux.js";
-import { type Engine, engineMessage, engineStatus, getEngine } from "../engine/engine.js";
+import type { Engine } from "../engine/engine.js";
+import { engineMessage, engineStatus } from "../engine/engine-errors.js";
 import { pullImage } from "../engine/pull.js";
 import type { ContainerInspect, ProgressListener, RegistryAuth } from "../engine/types.js";
 import { ContainerStartError, describeContainer, type ErrorContext, InvalidOptionError, LifecycleHookError } from "../errors.js";
@@ -526,7 +528,9 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
       id = await engine.createContainer(body, query);
     } catch (error) {
       if (fromCache && engineStatus(error) === 404) throw new WarmCacheMiss();
-      if (pinnedId || engineStatus(error) !== 404 || !/no such image|not found/i.test(engineMessage(error))) {
+      // A 404 on create is the engine saying the image is missing (Docker and Podman alike; `engineStatus` reads it
+      // from the transport's typed EngineHttpError): pull it, then create.
+      if (pinnedId || engineStatus(error) !== 404) {
         throw engine.startError(`Creating a container from ${image} failed`, error, {
           image,
           ...(normalized.name ? { containerName: normalized.name } : {}),

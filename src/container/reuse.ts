@@ -1,4 +1,5 @@
-import { type Engine, engineStatus } from "../engine/engine.js";
+import type { Engine } from "../engine/engine.js";
+import { engineStatus } from "../engine/engine-errors.js";
 import type { ContainerInspect } from "../engine/types.js";
 import { ContainerStartError } from "../errors.js";
 import { LABELS } from "../reaper/session.js";

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { debug } from "../debug.js";
-import { type Engine, engineMessage, engineStatus } from "../engine/engine.js";
+import type { Engine } from "../engine/engine.js";
+import { engineMessage, engineStatus } from "../engine/engine-errors.js";
 import { LABELS, sessionLabels, VERSION } from "../reaper/session.js";
 import { trackResource, untrackResource } from "../reaper/tracker.js";
 import { hashCopyItems } from "./copy.js";

@@ -1,7 +1,8 @@
 import type { Readable } from "node:stream";
 import { debug } from "../debug.js";
 import { ImageBuildError } from "../errors.js";
-import { type Engine, engineMessage, engineStatus } from "./engine.js";
+import type { Engine } from "./engine.js";
+import { engineMessage, engineStatus } from "./engine-errors.js";
 import { jsonLines } from "./json-lines.js";
 import type { ProgressListener, RegistryAuth } from "./types.js";
 

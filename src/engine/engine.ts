@@ -1,24 +1,13 @@
 import { readFileSync } from "node:fs";
 import type { Duplex, Readable } from "node:stream";
-import type Docker from "dockerode";
 import { env } from "../config.js";
 import { debug } from "../debug.js";
-import {
-  ContainerStartError,
-  EngineApiVersionError,
-  EngineConnectionError,
-  EngineHostKeyError,
-  EngineHttpError,
-  EngineRequestError,
-  EngineTimeoutError,
-  EngineTlsError,
-  EngineUnavailableError,
-  type ErrorContext,
-  ThrowawayError,
-} from "../errors.js";
+import { type ContainerStartError, EngineApiVersionError, EngineHttpError, type EngineRequestError, type ErrorContext } from "../errors.js";
 import { compareApiVersions, MIN_API_VERSION, negotiateApiVersion } from "./api-version.js";
 import { demuxAll, demuxLines, type LogLine } from "./demux.js";
-import { containerHost, type EngineEndpoint, endpointUrl, engineCandidates, publishHostIp } from "./discovery.js";
+import { containerHost, type EngineEndpoint, endpointUrl, publishHostIp } from "./discovery.js";
+import type { DockerodeClient } from "./dockerode-transport.js";
+import { type EngineFailure, engineMessage, engineStatus, toRequestError, toStartError } from "./engine-errors.js";
 import { jsonLines } from "./json-lines.js";
 import { sshSettings } from "./ssh.js";
 import {
@@ -30,7 +19,7 @@ import {
   type PodmanInfoAnswer,
   type VersionAnswer,
 } from "./traits.js";
-import { HttpTransport, type TlsMaterial } from "./transport.js";
+import { deferredTransport, HttpTransport, type TlsMaterial, type Transport, type TransportRequest } from "./transport.js";
 import type {
   ContainerInspect,
   ContainerSummary,
@@ -85,7 +74,10 @@ interface DialOptions {
   authconfig?: RegistryAuth | { base64: string };
   registryconfig?: Record<string, RegistryAuth>;
   headers?: Record<string, string>;
-  /** ms the engine has to answer; default `THROWAWAY_API_TIMEOUT`; 0 for none (long polls). Streams have none. */
+  /**
+   * ms the engine has to answer; default `THROWAWAY_API_TIMEOUT`; 0 for none (long polls). Streams have none. Every
+   * transport honours it (see {@link TransportRequest.timeoutMs}).
+   */
   timeoutMs?: number;
   fresh?: boolean;
 }
@@ -97,33 +89,6 @@ export type ImageRemoval =
   | { outcome: "absent" }
   /** The engine kept it: `reason` is its own words (a container uses it, images were built on it). */
   | { outcome: "kept"; statusCode: 409; reason: string };
-
-interface EngineError extends Error {
-  statusCode?: number;
-  json?: { message?: string } | string | null;
-  reason?: string;
-}
-
-/** The text the engine gave for a failed call (its JSON `message`), else the transport error's. */
-export function engineMessage(error: unknown): string {
-  if (error instanceof EngineHttpError) return error.engineMessage || error.shortMessage;
-  if (error instanceof ThrowawayError) return error.shortMessage;
-  const e = error as EngineError;
-  if (e?.json && typeof e.json === "object" && typeof e.json.message === "string") return e.json.message.trim();
-  if (e?.name === "AbortError" || e?.name === "TimeoutError") return e.message;
-  if (typeof e?.json === "string" && e.json.trim()) return e.json.trim();
-  // docker-modem prefixes "(HTTP code 500) unexpected - "; the engine's own words are what users need.
-  return (
-    e?.message
-      ?.replace(/^\(HTTP code \d+\)\s*/, "")
-      .replace(/^[a-z ]+ - /, "")
-      .trim() ?? String(error)
-  );
-}
-
-export function engineStatus(error: unknown): number | undefined {
-  return (error as EngineError)?.statusCode;
-}
 
 /**
  * The only door to the Docker Engine API. Everything above it speaks in throwaway's own types; every call is
@@ -138,10 +103,11 @@ export class Engine {
   /** The host IP ports are published on (empty: every interface). */
   readonly publishHostIp: string;
   // The Engine API goes over Node's own http (src/engine/transport.ts), ssh:// engines included (through the system
-  // ssh client): dockerode, with its gRPC and SSH stacks, costs ~80 ms and ~28 MiB in every test process. It stays
-  // only for a client passed in code.
-  private readonly docker: Promise<Docker> | undefined;
-  private readonly transport: HttpTransport | undefined;
+  // ssh client): dockerode, with its gRPC and SSH stacks, costs ~80 ms and ~28 MiB in every test process. It serves
+  // only a client passed in code, through a transport loaded then.
+  private readonly transport: Transport;
+  /** True over our own transport: it reports the engine's API version, so paths are versioned and checked. */
+  private readonly versioned: boolean;
   private readonly apiTimeoutMs: number;
   /** The version pinned with `THROWAWAY_API_VERSION`, if any: then no negotiation. */
   private readonly pinnedApiVersion: string | undefined;
@@ -154,12 +120,22 @@ export class Engine {
   /** The product the last answer named (from its headers), when the transport is ours. */
   private product: "docker" | "podman" | undefined;
 
-  constructor(endpoint: EngineEndpoint, docker?: Docker) {
+  /**
+   * @param endpoint Where the engine is (see `parseDockerHost`).
+   * @param client A dockerode client to make every call through instead of throwaway's own transport (dockerode is
+   *   an optional peer dependency: only those who pass a client need it).
+   * @param transport @internal The transport to use (tests of pure logic pass a fake); wins over `client`.
+   */
+  constructor(endpoint: EngineEndpoint, client?: DockerodeClient, transport?: Transport) {
     this.endpoint = endpoint;
     this.apiTimeoutMs = env.apiTimeoutMs();
     this.pinnedApiVersion = env.apiVersion();
-    if (docker) this.docker = Promise.resolve(docker);
-    else {
+    this.versioned = !transport && !client;
+    if (transport) this.transport = transport;
+    else if (client) {
+      const url = endpointUrl(endpoint);
+      this.transport = deferredTransport(import("./dockerode-transport.js").then((m) => new m.DockerodeTransport(client, url)));
+    } else {
       const tls = endpoint.kind === "tcp" ? tlsMaterial(endpoint) : undefined;
       const sshConfigFile = endpoint.kind === "ssh" ? env.sshConfigFile() : undefined;
       this.transport = new HttpTransport(endpoint, {
@@ -179,7 +155,7 @@ export class Engine {
 
   /** The Engine API version requests go out at (`undefined` before the engine first answered, or for a passed client). */
   get apiVersion(): string | undefined {
-    return this.docker ? undefined : (this.pinnedApiVersion ?? this.negotiatedApiVersion);
+    return this.versioned ? (this.pinnedApiVersion ?? this.negotiatedApiVersion) : undefined;
   }
 
   private noteApiVersion(version: string): void {
@@ -194,7 +170,7 @@ export class Engine {
    * later open new ones; idle connections never keep the process alive, so this is for tidiness, not exit.
    */
   close(): void {
-    this.transport?.close();
+    this.transport.close();
   }
 
   /** `unix:///var/run/docker.sock (default socket)`. */
@@ -207,23 +183,25 @@ export class Engine {
     return this.endpoint.kind === "unix";
   }
 
-  private dial<T>(method: string, path: string, options: DialOptions = {}): Promise<T> {
+  // Async, so that whatever fails while a call is prepared (a query that cannot be encoded, a transport that throws)
+  // rejects the caller's promise instead of throwing at the call site.
+  private async dial<T>(method: string, path: string, options: DialOptions = {}): Promise<T> {
     this.apiCalls++;
     debug("engine", `${method} ${path}`);
+    const tooOld = this.engineTooOld();
+    if (tooOld) throw tooOld;
     const hasQuery = options.query && Object.keys(options.query).length > 0;
-    const statusCodes = options.statusCodes ?? { 200: true, 201: true, 204: true, 304: true };
-    if (this.transport) {
-      const tooOld = this.engineTooOld();
-      if (tooOld) return Promise.reject(tooOld);
-      const version = this.apiVersion;
-      const streaming = (options.isStream ?? false) || (options.hijack ?? false);
-      const sent = this.transport.request<T>({
+    const version = this.apiVersion;
+    const streaming = (options.isStream ?? false) || (options.hijack ?? false);
+    let result: T;
+    try {
+      result = await this.transport.request<T>({
         method,
         path: version ? `/v${version}${path}` : path,
         ...(hasQuery ? { query: stripUndefined(options.query!) } : {}),
         ...(options.body !== undefined ? { body: options.body } : {}),
         ...(options.file ? { file: options.file } : {}),
-        statusCodes,
+        statusCodes: options.statusCodes ?? { 200: true, 201: true, 204: true, 304: true },
         isStream: options.isStream ?? false,
         hijack: options.hijack ?? false,
         ...(streaming ? {} : { timeoutMs: options.timeoutMs ?? this.apiTimeoutMs }),
@@ -233,41 +211,12 @@ export class Engine {
         ...(options.headers ? { headers: options.headers } : {}),
         ...(options.fresh ? { fresh: true } : {}),
       });
-      return sent.then(
-        (result) => {
-          const late = this.engineTooOld();
-          if (late) throw late;
-          return result;
-        },
-        (error: unknown) => this.versionRefusal(error, version),
-      );
+    } catch (error) {
+      return this.versionRefusal(error, version);
     }
-    const modemOptions: Record<string, unknown> = {
-      path: hasQuery ? `${path}?` : path,
-      method,
-      options: {
-        ...(hasQuery ? { _query: stripUndefined(options.query!) } : {}),
-        ...(options.body !== undefined ? { _body: options.body } : {}),
-      },
-      statusCodes,
-      isStream: options.isStream ?? false,
-    };
-    if (options.signal) modemOptions.abortSignal = options.signal;
-    if (options.hijack) modemOptions.hijack = true;
-    if (options.file) modemOptions.file = options.file;
-    if (options.authconfig) modemOptions.authconfig = options.authconfig;
-    // docker-modem encodes it with the standard alphabet, which the engine decodes as URL-safe: it would drop the
-    // credentials of a password with `~`, `?` or `>` at the wrong offset. Given pre-encoded, it is sent as is.
-    if (options.registryconfig) modemOptions.registryconfig = { base64: encodeRegistryHeader(options.registryconfig) };
-    if (options.headers) modemOptions.headers = options.headers;
-    return this.docker!.then(
-      (docker) =>
-        new Promise<T>((resolve, reject) => {
-          (docker.modem as unknown as { dial(o: unknown, cb: (err: unknown, data: T) => void): void }).dial(modemOptions, (err, data) =>
-            err ? reject(err) : resolve(data),
-          );
-        }),
-    );
+    const late = this.engineTooOld();
+    if (late) throw late;
+    return result;
   }
 
   /** An engine older than the oldest version throwaway supports (unless a version is pinned: then the engine decides). */
@@ -286,7 +235,7 @@ export class Engine {
    * does not accept becomes an {@link EngineApiVersionError} naming both, anything else stays what it was.
    */
   private async versionRefusal(error: unknown, version: string | undefined): Promise<never> {
-    if (!version || !(error instanceof EngineHttpError) || error.status !== 400 || !this.transport) throw error;
+    if (!version || !(error instanceof EngineHttpError) || error.status !== 400) throw error;
     let accepted: { ApiVersion?: string; MinAPIVersion?: string };
     try {
       this.apiCalls++;
@@ -384,7 +333,7 @@ export class Engine {
     await this.dial("POST", `/containers/${id}/start`, { statusCodes: { 204: true, 304: true } });
   }
 
-  inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerInspect> {
+  async inspectContainer(id: string, signal?: AbortSignal): Promise<ContainerInspect> {
     return this.dial("GET", `/containers/${id}/json`, signal ? { signal } : {});
   }
 
@@ -439,7 +388,7 @@ export class Engine {
     }
   }
 
-  listContainers(filters: Record<string, string[]>, all = true): Promise<ContainerSummary[]> {
+  async listContainers(filters: Record<string, string[]>, all = true): Promise<ContainerSummary[]> {
     return this.dial("GET", "/containers/json", { query: { all, filters: JSON.stringify(filters) } });
   }
 
@@ -576,7 +525,7 @@ export class Engine {
    * it is the command's stdin (`end()` closes that stdin), what it carries is the output: raw bytes with a TTY,
    * else the multiplexed frames `demux.ts` splits.
    */
-  startExec(execId: string, tty: boolean, consoleSize?: { rows: number; columns: number }): Promise<Duplex> {
+  async startExec(execId: string, tty: boolean, consoleSize?: { rows: number; columns: number }): Promise<Duplex> {
     return this.dial("POST", `/exec/${execId}/start`, {
       body: { Detach: false, Tty: tty, ...(consoleSize ? { ConsoleSize: [consoleSize.rows, consoleSize.columns] } : {}) },
       isStream: true,
@@ -591,7 +540,7 @@ export class Engine {
   }
 
   /** An exec's state: `ExitCode` is `null` while it runs. */
-  inspectExec(execId: string): Promise<{ Running: boolean; ExitCode: number | null; Pid: number }> {
+  async inspectExec(execId: string): Promise<{ Running: boolean; ExitCode: number | null; Pid: number }> {
     return this.dial("GET", `/exec/${execId}/json`);
   }
 
@@ -599,12 +548,12 @@ export class Engine {
     await this.dial("PUT", `/containers/${id}/archive`, { query: { path }, file: tar, statusCodes: { 200: true } });
   }
 
-  getArchive(id: string, path: string): Promise<Readable> {
+  async getArchive(id: string, path: string): Promise<Readable> {
     return this.dial("GET", `/containers/${id}/archive`, { query: { path }, isStream: true });
   }
 
   /** Attaches to the container's output streams (before start, so nothing printed is missed). */
-  attach(id: string): Promise<Readable> {
+  async attach(id: string): Promise<Readable> {
     return this.dial("POST", `/containers/${id}/attach`, {
       query: { stream: true, stdout: true, stderr: true, logs: true },
       isStream: true,
@@ -624,7 +573,7 @@ export class Engine {
     }
   }
 
-  listImages(filters: Record<string, string[]>): Promise<ImageSummary[]> {
+  async listImages(filters: Record<string, string[]>): Promise<ImageSummary[]> {
     return this.dial("GET", "/images/json", { query: { filters: JSON.stringify(filters) } });
   }
 
@@ -665,7 +614,11 @@ export class Engine {
   }
 
   /** Starts a pull and returns the engine's JSON-lines progress stream. */
-  pullStream(fromImage: string, tag: string, options: { platform?: string; auth?: RegistryAuth; signal?: AbortSignal }): Promise<Readable> {
+  async pullStream(
+    fromImage: string,
+    tag: string,
+    options: { platform?: string; auth?: RegistryAuth; signal?: AbortSignal },
+  ): Promise<Readable> {
     return this.dial("POST", "/images/create", {
       query: { fromImage, tag, ...(options.platform ? { platform: options.platform } : {}) },
       isStream: true,
@@ -674,7 +627,7 @@ export class Engine {
     });
   }
 
-  pushStream(name: string, tag: string, options: { auth?: RegistryAuth; signal?: AbortSignal }): Promise<Readable> {
+  async pushStream(name: string, tag: string, options: { auth?: RegistryAuth; signal?: AbortSignal }): Promise<Readable> {
     return this.dial("POST", `/images/${encodeURIComponent(name)}/push`, {
       query: { tag },
       isStream: true,
@@ -683,7 +636,7 @@ export class Engine {
     });
   }
 
-  buildStream(
+  async buildStream(
     context: Readable,
     query: Record<string, unknown>,
     registryconfig?: Record<string, RegistryAuth>,
@@ -709,7 +662,7 @@ export class Engine {
     await this.dial("DELETE", `/networks/${id}`, { statusCodes: { 204: true, 404: true } });
   }
 
-  inspectNetwork(id: string): Promise<NetworkSummary> {
+  async inspectNetwork(id: string): Promise<NetworkSummary> {
     return this.dial("GET", `/networks/${id}`);
   }
 
@@ -728,7 +681,7 @@ export class Engine {
     });
   }
 
-  listNetworks(filters: Record<string, string[]>): Promise<NetworkSummary[]> {
+  async listNetworks(filters: Record<string, string[]>): Promise<NetworkSummary[]> {
     return this.dial("GET", "/networks", { query: { filters: JSON.stringify(filters) } });
   }
 
@@ -744,46 +697,19 @@ export class Engine {
     });
   }
 
-  /**
-   * Wraps an engine failure in a {@link ContainerStartError} carrying the engine's own text. A failure of the engine
-   * itself (gone, hung, untrusted, incompatible) is returned as it is: one class for it wherever it happens.
-   */
+  /** @see toStartError */
   startError(what: string, error: unknown, context: ErrorContext): ContainerStartError | EngineFailure {
-    if (isEngineFailure(error)) return error;
-    return new ContainerStartError(`${what}: ${engineMessage(error)}`, { ...context, cause: error });
+    return toStartError(what, error, context);
   }
 
+  /** @see toRequestError */
   requestError(what: string, error: unknown, context: ErrorContext = {}): EngineRequestError | EngineFailure {
-    if (isEngineFailure(error)) return error;
-    const status = engineStatus(error);
-    return new EngineRequestError(`${what}: ${engineMessage(error)}`, {
-      ...context,
-      cause: error,
-      ...(status ? { statusCode: status } : {}),
-    });
+    return toRequestError(what, error, context);
   }
-}
-
-/** The engine decodes X-Registry-Auth and X-Registry-Config as URL-safe base64 (with padding). */
-function encodeRegistryHeader(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }
 
 function stripUndefined(query: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
-}
-
-/** A failure of the engine itself rather than of the call: the engine is gone, hangs, is not trusted, or speaks no common API. */
-export type EngineFailure = EngineConnectionError | EngineTimeoutError | EngineHostKeyError | EngineTlsError | EngineApiVersionError;
-
-export function isEngineFailure(error: unknown): error is EngineFailure {
-  return (
-    error instanceof EngineConnectionError ||
-    error instanceof EngineTimeoutError ||
-    error instanceof EngineHostKeyError ||
-    error instanceof EngineTlsError ||
-    error instanceof EngineApiVersionError
-  );
 }
 
 function tlsMaterial(endpoint: Extract<EngineEndpoint, { kind: "tcp" }>): TlsMaterial | undefined {
@@ -800,55 +726,4 @@ function readOptional(path: string): Buffer | undefined {
   } catch {
     return undefined;
   }
-}
-
-let cached: Promise<Engine> | undefined;
-let explicit: Engine | undefined;
-
-/**
- * Uses `engine` for everything this process starts from now on (an explicit client passed in code wins over
- * discovery). Pass `undefined` to go back to discovery.
- */
-export function setEngine(engine: Engine | undefined): void {
-  explicit = engine;
-  cached = undefined;
-}
-
-/**
- * The engine this process talks to: the first candidate that answers `/_ping`, found once and cached. Sockets that
- * do not exist are not even tried; each ping is bounded so a dead TCP endpoint cannot stall discovery.
- */
-export function getEngine(): Promise<Engine> {
-  if (explicit) return Promise.resolve(explicit);
-  cached ??= discover().catch((error: unknown) => {
-    cached = undefined; // An engine may come up later in the process (e.g. a CLI that starts dockerd).
-    throw error;
-  });
-  return cached;
-}
-
-async function discover(): Promise<Engine> {
-  const attempts: { source: string; endpoint: string; error: string }[] = [];
-  const candidates = engineCandidates();
-  for (const endpoint of candidates) {
-    const engine = new Engine(endpoint);
-    try {
-      // A missing or refused socket fails at once; the bound only matters for an engine that hangs, and a loaded
-      // engine can take seconds to answer, so it is generous.
-      await engine.ping(AbortSignal.timeout(15_000));
-      debug("engine", `using ${engine.describe()}`);
-      return engine;
-    } catch (error) {
-      // An engine that failed to prove who it is, or that speaks no API we share, must not make way for another
-      // one quietly: the user named it, and the reason is theirs to fix.
-      if (error instanceof EngineHostKeyError || error instanceof EngineTlsError || error instanceof EngineApiVersionError) throw error;
-      const reason =
-        error instanceof EngineConnectionError ? ((error.cause as Error | undefined)?.message ?? error.reason) : engineMessage(error);
-      attempts.push({ source: endpoint.source, endpoint: endpointUrl(endpoint), error: reason });
-    }
-  }
-  if (candidates.length === 0) {
-    attempts.push({ source: "default socket", endpoint: "unix:///var/run/docker.sock", error: "no such file" });
-  }
-  throw new EngineUnavailableError(attempts);
 }

@@ -2,8 +2,10 @@ import { debug } from "../debug.js";
 import { ImagePullError, RegistryAuthError } from "../errors.js";
 import type { ImageName } from "../image/image-name.js";
 import { resolveAuth } from "./auth.js";
-import { type Engine, engineMessage, engineStatus } from "./engine.js";
+import type { Engine } from "./engine.js";
+import { engineMessage, engineStatus } from "./engine-errors.js";
 import { type EngineProgressLine, jsonLines } from "./json-lines.js";
+import { registryFailure } from "./registry-failure.js";
 import { scrubCause, scrubSecrets } from "./scrub.js";
 import type { ProgressListener, RegistryAuth } from "./types.js";
 
@@ -18,27 +20,24 @@ export interface PullOptions {
   signal?: AbortSignal;
 }
 
-const UNREACHABLE = /no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout/i;
-const NOT_FOUND = /not found|manifest unknown|does not exist|no such image|\b404\b/i;
-const DENIED = /unauthorized|denied|authentication required|no basic auth credentials|forbidden|\b401\b|\b403\b/i;
-
 /** Classifies a pull failure: missing image and refused credentials fail at once with a named error. */
-function pullError(image: ImageName, rawMessage: string, auth: RegistryAuth | undefined, cause?: unknown): Error {
+function pullError(image: ImageName, rawMessage: string, auth: RegistryAuth | undefined, cause?: unknown, status?: number): Error {
   const registry = image.registryHost;
   const hadAuth = auth !== undefined;
   // The same scrub as push errors: a registry or proxy may echo the credentials it was sent.
   const message = scrubSecrets(rawMessage, auth);
   const ctx = { image: image.toString(), registry, ...(cause ? { cause: scrubCause(cause, auth) } : {}) };
-  if (UNREACHABLE.test(message)) {
+  const kind = registryFailure("pull", message, status);
+  if (kind === "unreachable") {
     return new ImagePullError(
       `Registry ${registry} is unreachable, so ${image} cannot be pulled: ${message} (check the network, or mirror the image with THROWAWAY_HUB_IMAGE_NAME_PREFIX)`,
       ctx,
     );
   }
-  if (DENIED.test(message) && hadAuth) {
+  if (kind === "denied" && hadAuth) {
     return new RegistryAuthError(`Registry ${registry} refused the credentials for ${image}: ${message}`, ctx);
   }
-  if (DENIED.test(message) || NOT_FOUND.test(message)) {
+  if (kind === "denied" || kind === "not-found") {
     const hint = hadAuth ? "check the name and tag" : `check the name and tag, or log in with \`docker login ${registry}\``;
     return new ImagePullError(`Image ${image} was not found or access was denied by ${registry}: ${message} (${hint})`, ctx);
   }
@@ -85,12 +84,7 @@ export async function pullImage(engine: Engine, image: ImageName, options: PullO
     }
     if (options.signal?.aborted) throw options.signal.reason ?? error;
     const status = engineStatus(error);
-    throw pullError(
-      image,
-      `${engineMessage(error)}${status && !/\d{3}/.test(engineMessage(error)) ? ` (HTTP ${status})` : ""}`,
-      auth,
-      error,
-    );
+    throw pullError(image, `${engineMessage(error)}${status ? ` (HTTP ${status})` : ""}`, auth, error, status);
   }
   debug("pull", `pulled ${image} in ${Date.now() - started} ms`);
 }

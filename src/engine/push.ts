@@ -2,8 +2,10 @@ import { debug } from "../debug.js";
 import { ImagePushError, RegistryAuthError } from "../errors.js";
 import type { ImageName } from "../image/image-name.js";
 import { type AuthSources, resolveAuth } from "./auth.js";
-import { type Engine, engineMessage, engineStatus } from "./engine.js";
+import type { Engine } from "./engine.js";
+import { engineMessage, engineStatus } from "./engine-errors.js";
 import { type EngineProgressLine, jsonLines } from "./json-lines.js";
+import { registryFailure } from "./registry-failure.js";
 import { scrubCause, scrubSecrets } from "./scrub.js";
 import type { ProgressListener, RegistryAuth } from "./types.js";
 
@@ -25,22 +27,18 @@ export interface PushResult {
   digest: string | undefined;
 }
 
-const DENIED = /unauthorized|denied|authentication required|no basic auth credentials|forbidden|\b401\b|\b403\b/i;
-const UNREACHABLE =
-  /no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout|server gave HTTP response to HTTPS client/i;
-const NO_LOCAL = /does not exist locally|no such image|An image does not exist/i;
-
-function pushError(image: ImageName, rawMessage: string, auth: RegistryAuth | undefined, cause?: unknown): Error {
+function pushError(image: ImageName, rawMessage: string, auth: RegistryAuth | undefined, cause?: unknown, status?: number): Error {
   const registry = image.registryHost;
   const message = scrubSecrets(rawMessage, auth);
   const ctx = { image: image.toString(), registry, ...(cause ? { cause: scrubCause(cause, auth) } : {}) };
-  if (NO_LOCAL.test(message)) {
+  const kind = registryFailure("push", message, status);
+  if (kind === "no-local-image") {
     return new ImagePushError(`Image ${image} cannot be pushed: the engine has no image by that name (tag it first): ${message}`, ctx);
   }
-  if (UNREACHABLE.test(message)) {
+  if (kind === "unreachable") {
     return new ImagePushError(`Registry ${registry} is unreachable, so ${image} cannot be pushed: ${message}`, ctx);
   }
-  if (DENIED.test(message)) {
+  if (kind === "denied") {
     if (auth) {
       const who = auth.username ? `user ${auth.username}` : "the identity token";
       return new RegistryAuthError(`Registry ${registry} refused the credentials of ${who} to push ${image}: ${message}`, ctx);
@@ -100,7 +98,7 @@ export async function pushImage(engine: Engine, image: ImageName, options: PushO
     }
     if (options.signal?.aborted) throw options.signal.reason ?? error;
     const status = engineStatus(error);
-    throw pushError(image, `${engineMessage(error)}${status ? ` (HTTP ${status})` : ""}`, auth, error);
+    throw pushError(image, `${engineMessage(error)}${status ? ` (HTTP ${status})` : ""}`, auth, error, status);
   }
   debug("push", `pushed ${image}${digest ? ` (${digest})` : ""} in ${Date.now() - started} ms`);
   return { image: image.toString(), digest };

@@ -35,16 +35,37 @@ export interface TransportRequest {
   headers?: Record<string, string>;
   /**
    * ms the engine has to answer, counted from when the request is sent in full, after which the call fails with an
-   * {@link EngineTimeoutError}. Ignored for streams and upgrades, which live as long as their caller wants.
+   * {@link EngineTimeoutError}. Ignored for streams and upgrades, which live as long as their caller wants (and,
+   * through a dockerode client, for uploads, whose end docker-modem does not report).
    */
   timeoutMs?: number;
 }
 
-/** A failed call, shaped as callers read it: `statusCode`, the engine's JSON in `json`, its text in the message. */
-export type TransportError = EngineHttpError;
-
+/**
+ * How `Engine` reaches the engine: {@link HttpTransport} for every endpoint throwaway finds, the dockerode transport
+ * for a client passed in code. Both reject a status the call does not accept with an {@link EngineHttpError}
+ * (`status`, the engine's own `engineMessage`), so callers branch on fields, never on message text.
+ */
 export interface Transport {
   request<T>(request: TransportRequest): Promise<T>;
+  /** Closes idle connections the transport keeps; later requests open new ones. */
+  close(): void;
+}
+
+/**
+ * A transport that is still loading (a module imported on first need): requests wait for it, and `close()` before
+ * it loaded closes it once it has.
+ */
+export function deferredTransport(loading: Promise<Transport>): Transport {
+  return {
+    request: <T>(request: TransportRequest) => loading.then((transport) => transport.request<T>(request)),
+    close: () => {
+      loading.then(
+        (transport) => transport.close(),
+        () => {},
+      );
+    },
+  };
 }
 
 /** TLS material for a `tcp://`/`https://` engine, read from the cert folder. */

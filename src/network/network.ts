@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { debug } from "../debug.js";
-import { type Engine, engineMessage, engineStatus, getEngine } from "../engine/engine.js";
+import { getEngine } from "../engine/current.js";
+import type { Engine } from "../engine/engine.js";
+import { engineMessage, engineStatus } from "../engine/engine-errors.js";
 import { EngineRequestError, InvalidOptionError, shortId } from "../errors.js";
 import { prepareSession } from "../reaper/index.js";
 import { sessionLabels } from "../reaper/session.js";
@@ -70,7 +72,7 @@ export class Network {
         Labels: { ...labels, ...sessionLabels() },
       });
     } catch (error) {
-      const taken = engineStatus(error) === 409 || /already exists/i.test(engineMessage(error));
+      const taken = await networkNameTaken(engine, name, error);
       const fix = taken ? ": choose another `name`, or leave it unset for a random one" : "";
       throw requestError(`Creating network ${name} failed: ${engineMessage(error)}${fix}`, error);
     }
@@ -123,7 +125,8 @@ export class StartedNetwork implements AsyncDisposable {
     try {
       await this.engine.removeNetwork(this.id);
     } catch (error) {
-      if (engineStatus(error) === 403 || /active endpoints/i.test(engineMessage(error))) {
+      // The engine refuses to remove a network with containers on it with a 403 (Podman removes it anyway).
+      if (engineStatus(error) === 403) {
         const attached = await this.attachedContainers();
         const list = attached.length > 0 ? ` (${attached.join(", ")})` : "";
         throw requestError(
@@ -181,6 +184,20 @@ export function normalizeNetworkOptions(options: NetworkOptions): Required<Netwo
     throw new InvalidOptionError("new Network({ internal })", "a boolean", raw.internal);
   }
   return { name, labels, internal: raw.internal ?? false };
+}
+
+/**
+ * Whether a failed create was refused because a network of that name exists: Docker says so with a 409, Podman with
+ * a 500 whose only sign is its text, so then the engine is asked whether the name resolves to a network.
+ */
+export async function networkNameTaken(engine: Engine, name: string, error: unknown): Promise<boolean> {
+  const status = engineStatus(error);
+  if (status === 409) return true;
+  if (status === undefined) return false;
+  return engine.inspectNetwork(name).then(
+    () => true,
+    () => false,
+  );
 }
 
 function requestError(shortMessage: string, error: unknown): EngineRequestError {

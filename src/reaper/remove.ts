@@ -1,5 +1,6 @@
 import { debug } from "../debug.js";
-import { type Engine, engineMessage, type ImageRemoval } from "../engine/engine.js";
+import type { Engine, ImageRemoval } from "../engine/engine.js";
+import { engineMessage } from "../engine/engine-errors.js";
 import { EngineRequestError, shortId } from "../errors.js";
 import { type OwnedResource, REMOVAL_ORDER } from "./inventory.js";
 import type { ResourceKind } from "./tracker.js";

@@ -3,7 +3,7 @@ import { GenericContainer, type StartOptions, type WarmStartProfile } from "../.
 import type { ModuleDefaults } from "../../container/module-defaults.js";
 import type { ContainerHandleState } from "../../container/started-container.js";
 import { debug } from "../../debug.js";
-import { getEngine } from "../../engine/engine.js";
+import { getEngine } from "../../engine/current.js";
 import { InvalidOptionError } from "../../errors.js";
 import { loadMysql2 } from "./connections.js";
 import { type InitScript, resolveInitScripts } from "./init-scripts.js";
