@@ -110,9 +110,20 @@ describe("Wait.forListeningPorts", () => {
   });
 
   it("checks every exposed TCP port by default", async () => {
-    const target = new FakeTarget({ ports: { 80: await hostPort(), 443: await hostPort() }, listeningPorts: () => new Set([80, 443]) });
-    const { context } = fakeContext();
-    await new ListeningPortsWaitStrategy().waitUntilReady(target, context);
+    // 80 listens from the start; the second exposed port, 443, only from the sixth look on: the wait must hold.
+    let looks = 0;
+    const target = new FakeTarget({
+      ports: { 80: await hostPort(), 443: await hostPort() },
+      listeningPorts: () => (++looks < 6 ? new Set([80]) : new Set([80, 443])),
+    });
+    await new ListeningPortsWaitStrategy().waitUntilReady(target, fakeContext().context);
+    expect(looks).toBe(6);
+
+    // And when it never listens, the timeout names it.
+    const never = new FakeTarget({ ports: { 80: await hostPort(), 443: await hostPort() }, listeningPorts: () => new Set([80]) });
+    const error = await runWithTimeout(never, new ListeningPortsWaitStrategy(), 150).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WaitTimeoutError);
+    expect((error as WaitTimeoutError).lastError).toBe("nothing listens on 443/tcp inside the container yet");
   });
 
   it("resolves at once when nothing is exposed", async () => {

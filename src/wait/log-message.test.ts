@@ -54,8 +54,10 @@ describe("Wait.forLogMessage", () => {
     const target = new FakeTarget();
     const pattern = /ready/g;
     for (let i = 0; i < 3; i++) target.logs.push("ready");
-    const { context } = fakeContext();
+    const { context, recorded } = fakeContext({ timeoutMs: 2000 });
     await new LogMessageWaitStrategy(pattern, 3).waitUntilReady(target, context);
+    // Ready at the third line, having counted the first two.
+    expect(recorded.lastError).toBe('matched 2 of 3 times, last line: "ready"');
   });
 
   it("fails when the log stream ends before enough matches", async () => {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import {
   addImageSubstitutor,
   ContainerExitedError,
+  type ContainerInspect,
   ContainerStartError,
   GenericContainer,
   getEngine,
@@ -13,6 +14,7 @@ import {
   ImagePullError,
   InvalidOptionError,
   LABELS,
+  type ProgressEvent,
   Wait,
 } from "throwaway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -150,20 +152,30 @@ describe("GenericContainer options, observed inside the container", () => {
   });
 
   it("privileged mode is off unless asked", async () => {
-    await using plain = await busybox().withCommand(IDLE).start();
-    const capEff = async (c: typeof plain) => (await sh(c, "grep CapEff /proc/self/status")).split(/\s+/)[1];
+    // What the engine was asked, read back from the created container before it starts: privileged containers cannot
+    // run on every engine (sandboxed ones, like the machines CI runs on, refuse them at start).
+    class Observed extends GenericContainer {
+      created: ContainerInspect | undefined;
+      protected override async containerCreated(id: string): Promise<void> {
+        this.created = await (await getEngine()).inspectContainer(id);
+      }
+    }
+    const observed = () => new Observed(BUSYBOX).withLabels({ [FILE_LABEL]: FILE_ID }).withCommand(IDLE);
+    const plainBuilder = observed();
+    await using plain = await plainBuilder.start();
+    expect(plainBuilder.created?.HostConfig.Privileged).toBe(false);
     expect(plain.getInspectResult().HostConfig.Privileged).toBe(false);
+    const capEff = async (c: typeof plain) => (await sh(c, "grep CapEff /proc/self/status")).split(/\s+/)[1];
     expect(await capEff(plain)).not.toBe("000001ffffffffff");
+
     const before = sessionContainers().length;
-    const privileged = await busybox()
-      .withCommand(IDLE)
-      .withPrivilegedMode()
-      .start()
-      .catch((e: unknown) => e);
+    const builder = observed().withPrivilegedMode();
+    const privileged = await builder.start().catch((e: unknown) => e);
+    expect(builder.created?.HostConfig.Privileged).toBe(true);
     if (privileged instanceof ContainerStartError) {
-      // Some engines (sandboxed ones, like the machines CI runs on) refuse privileged containers: the error must
-      // carry the engine's reason, and nothing may be left behind.
-      expect(privileged.shortMessage).toMatch(/failed: .*caps/);
+      // Refused at start: the engine's reason, naming the container it created, and nothing left behind.
+      expect(privileged.containerId).toBe(builder.created?.Id);
+      expect(privileged.shortMessage).toMatch(/^Starting container [0-9a-f]{12} \(.*\) failed: ./);
       expect(sessionContainers()).toHaveLength(before);
     } else {
       await using c = privileged as typeof plain;
@@ -172,11 +184,43 @@ describe("GenericContainer options, observed inside the container", () => {
     }
   });
 
-  it("platform and pull policy `always` go through the registry", async () => {
-    await using c = await busybox().withCommand(IDLE).withPlatform("linux/amd64").withPullPolicy("always").start();
-    const engine = await getEngine();
-    const image = await engine.inspectImage(c.getInspectResult().Image);
+  it("pull policy `always` pulls an image that is already there, for the platform asked for", async () => {
+    const pulls: ProgressEvent[] = [];
+    await using c = await busybox()
+      .withCommand(IDLE)
+      .withPlatform("linux/amd64")
+      .withPullPolicy("always")
+      .start({ onProgress: (e) => pulls.push(e) });
+    // The engine's own pull stream: it asked the registry although busybox:latest is here.
+    expect(pulls.filter((e) => e.kind === "pull").map((e) => e.status)).toContainEqual(
+      expect.stringMatching(/^Status: (Image is up to date|Downloaded newer image) for busybox:latest$/),
+    );
+    const image = await (await getEngine()).inspectImage(c.getInspectResult().Image);
     expect(image?.Architecture).toBe("amd64");
+
+    // busybox has no windows/amd64 image: only a platform that reached the engine makes the start fail.
+    const before = sessionContainers().length;
+    const foreign: ProgressEvent[] = [];
+    const error = await busybox()
+      .withCommand(IDLE)
+      .withPlatform("windows/amd64")
+      .withPullPolicy("always")
+      .start({ onProgress: (e) => foreign.push(e) })
+      .catch((e: unknown) => e);
+    if (error instanceof ImagePullError) {
+      // An engine that resolves the platform at pull time (Docker Hub serves busybox as a multi-platform index).
+      expect(error.message).toContain("windows/amd64");
+    } else {
+      // Docker 20.10 with a single-platform image (the offline mirror): the pull warns, the create refuses.
+      expect(foreign.map((e) => e.status)).toContainEqual(
+        expect.stringMatching(/does not match the specified platform: wanted windows\/amd64, actual: linux\/amd64$/),
+      );
+      expect(error).toBeInstanceOf(ContainerStartError);
+      expect((error as ContainerStartError).shortMessage).toMatch(
+        /^Creating a container from busybox:latest failed: .*does not match the specified platform: wanted windows\/amd64/,
+      );
+    }
+    expect(sessionContainers()).toHaveLength(before);
   });
 
   it("the raw create options escape hatch edits the body", async () => {

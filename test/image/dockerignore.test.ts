@@ -5,7 +5,6 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { GenericContainer, getSessionId, LABELS } from "throwaway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ContextMatcher, parseDockerignore } from "../../src/image/dockerignore.js";
 
 const run = promisify(execFile);
 
@@ -173,34 +172,5 @@ describe(".dockerignore, compared with what the docker CLI (classic builder) sen
     });
     const listing = await listWithThrowaway(context, "docker/app.Dockerfile");
     expect(listing.split("\n").filter((l) => l.startsWith("./"))).toEqual(["./a.txt 644 regular file"]);
-  });
-});
-
-describe("parseDockerignore", () => {
-  it("cleans patterns as Docker's ReadAll does", () => {
-    expect(parseDockerignore("\uFEFF# comment\n\n  /a/  \n!  ./b/../c\n #not a comment\n**/x/\n!\n")).toEqual([
-      "a",
-      "!c",
-      "#not a comment",
-      "**/x",
-      "!",
-    ]);
-  });
-});
-
-describe("ContextMatcher", () => {
-  it("matches paths, parents and exceptions in order, case-sensitively", () => {
-    const matcher = new ContextMatcher(parseDockerignore("docs\n!docs/README.md\n*.md\n!KEEP.md"));
-    expect(matcher.excludes("docs/guide.md")).toBe(true);
-    expect(matcher.excludes("docs/README.md")).toBe(false); // `*.md` does not reach into docs/: `*` stops at `/`
-    expect(matcher.excludes("README.md")).toBe(true);
-    expect(matcher.excludes("KEEP.md")).toBe(false);
-    expect(matcher.excludes("keep.MD")).toBe(false);
-  });
-
-  it("walks into an excluded directory only when an exception starts inside it", () => {
-    const matcher = new ContextMatcher(parseDockerignore("*\n!src/keep\n!**/*.md"));
-    expect(matcher.canSkipDirectory("src")).toBe(false);
-    expect(matcher.canSkipDirectory("docs")).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { GenericContainer, getEngine, getSessionId, InvalidOptionError, LABELS } from "throwaway";
-import { type ContainerInfo, containerInfo, defineGlobalSetup, startGlobal } from "throwaway/vitest";
+import { type ContainerInfo, defineGlobalSetup, startGlobal } from "throwaway/vitest";
 import { describe, expect, it } from "vitest";
 
 // Other files run at the same time in the same session: this file counts only the containers it labelled.
@@ -57,27 +57,6 @@ describe("startGlobal", () => {
     await Promise.all([global.stop(), global.stop()]);
     await global.stop();
     expect(await ours()).toEqual([]);
-  });
-
-  it("adds `uri` for containers with a connection URI", () => {
-    const fake = {
-      getId: () => "f".repeat(64),
-      getName: () => "db",
-      getImage: () => "mysql:5.7",
-      getHost: () => "127.0.0.1",
-      getMappedPort: () => 49153,
-      waitTarget: () => ({ boundPorts: () => [{ port: 3306, protocol: "tcp" as const }] }),
-      getConnectionUri: () => "mysql://test:test@127.0.0.1:49153/test",
-    };
-    expect(containerInfo(fake as never)).toEqual({
-      id: "f".repeat(64),
-      name: "db",
-      image: "mysql:5.7",
-      host: "127.0.0.1",
-      ports: { "3306/tcp": 49153 },
-      port: 49153,
-      uri: "mysql://test:test@127.0.0.1:49153/test",
-    });
   });
 
   it("removes the containers that started when another one fails, and throws that one's error", async () => {

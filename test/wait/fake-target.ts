@@ -162,14 +162,25 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
   return { promise, resolve, reject };
 }
 
-/** A context for calling a strategy directly (without the runner): the test aborts it and reads what was recorded. */
+/**
+ * A context for calling a strategy directly (without the runner): the test aborts it and reads what was recorded.
+ * Its deadline (`timeoutMs`, 10 s unless told) aborts it too, so a strategy that never becomes ready fails the test
+ * with that said, not with vitest's timeout.
+ */
 export function fakeContext(options: { timeoutMs?: number; exited?: Promise<ExitInfo> } = {}) {
   const controller = new AbortController();
   const recorded = { attempts: 0, lastError: undefined as string | undefined };
   const exited = options.exited ?? new Promise<ExitInfo>(() => {});
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timer = setTimeout(() => {
+    const last = recorded.lastError === undefined ? "" : ` (last error: ${recorded.lastError})`;
+    controller.abort(new Error(`The fake wait context's deadline of ${timeoutMs} ms passed before the strategy was ready${last}`));
+  }, timeoutMs);
+  timer.unref();
+  controller.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
   const context: WaitContext = {
     signal: controller.signal,
-    deadline: Date.now() + (options.timeoutMs ?? 60_000),
+    deadline: Date.now() + timeoutMs,
     exited,
     attempt: () => void recorded.attempts++,
     lastError: (reason) => void (recorded.lastError = reason),

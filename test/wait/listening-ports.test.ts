@@ -28,6 +28,8 @@ describe("Wait.forListeningPorts against the engine", () => {
     await using c = await new GenericContainer(BUSYBOX)
       .withCommand(["sh", "-c", "echo hello > /tmp/index.html; sleep 0.5; exec httpd -f -p 8080 -h /tmp"])
       .withExposedPorts(8080)
+      // Far above the second it needs, far below vitest's timeout: a wait that never ends fails with its own message.
+      .withStartupTimeout(30_000)
       .start();
     // No retry here: if start() resolved before httpd listened, this first request fails.
     const res = await fetch(`http://${c.getHost()}:${c.getMappedPort(8080)}/index.html`);

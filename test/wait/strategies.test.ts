@@ -2,6 +2,11 @@ import { ContainerExitedError, ContainerNotReadyError, GenericContainer, getEngi
 import { describe, expect, it } from "vitest";
 
 const BUSYBOX = "busybox:latest";
+/**
+ * The startup timeout of the waits expected to succeed: far above what they need (about a second), far below vitest's
+ * 120 s, so a broken wait fails with its own timeout message naming what it waited for.
+ */
+const READY_MS = 30_000;
 
 async function expectRemoved(id: string | undefined): Promise<void> {
   const error = await (await getEngine()).inspectContainer(id!).catch((e: unknown) => e);
@@ -14,10 +19,22 @@ describe("Wait.forLogMessage against the engine", () => {
       // The first line is printed before start() even begins to wait: it must count.
       .withCommand(["sh", "-c", "echo 'server ready'; sleep 0.3; echo 'server ready' >&2; sleep 600"])
       .withWaitStrategy(Wait.forLogMessage(/server ready/g, 2))
+      .withStartupTimeout(READY_MS)
       .start();
     const lines: string[] = [];
     for await (const line of await c.logs()) lines.push(String(line));
     expect(lines.sort()).toEqual(["server ready", "server ready"]);
+
+    // One match of two is not ready: the wait holds until its timeout and says how far it got.
+    const error = await new GenericContainer(BUSYBOX)
+      .withCommand(["sh", "-c", "echo 'server ready'; sleep 600"])
+      .withWaitStrategy(Wait.forLogMessage(/server ready/g, 2))
+      .withStartupTimeout(1500)
+      .start()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WaitTimeoutError);
+    expect((error as WaitTimeoutError).lastError).toBe('matched 1 of 2 times, last line: "server ready"');
+    await expectRemoved((error as WaitTimeoutError).containerId);
   });
 
   it("fails fast when the container exits before the message", async () => {
@@ -110,6 +127,7 @@ describe("Wait.forSuccessfulCommand against the engine", () => {
     await using c = await new GenericContainer(BUSYBOX)
       .withCommand(["sh", "-c", "sleep 0.4; touch /tmp/migrated; sleep 600"])
       .withWaitStrategy(Wait.forSuccessfulCommand("test -f /tmp/migrated"))
+      .withStartupTimeout(READY_MS)
       .start();
     expect((await c.exec(["ls", "/tmp"])).stdout).toBe("migrated\n");
   });
@@ -118,8 +136,9 @@ describe("Wait.forSuccessfulCommand against the engine", () => {
     await using c = await new GenericContainer(BUSYBOX)
       .withCommand(["sh", "-c", "sleep 0.2; touch /tmp/ok; sleep 600"])
       .withWaitStrategy(Wait.forSuccessfulCommand(["test", "-f", "/tmp/ok"]))
+      .withStartupTimeout(READY_MS)
       .start();
-    expect(c.getId()).toMatch(/^[0-9a-f]{64}$/);
+    expect((await c.exec(["ls", "/tmp"])).stdout).toBe("ok\n");
   });
 });
 
@@ -128,6 +147,7 @@ describe("Wait.forOneShotStartup against the engine", () => {
     await using c = await new GenericContainer(BUSYBOX)
       .withCommand(["sh", "-c", "sleep 0.2; echo 'applied 3 migrations'"])
       .withWaitStrategy(Wait.forOneShotStartup())
+      .withStartupTimeout(READY_MS)
       .start();
     expect(c.getInspectResult().Id).toBe(c.getId());
     const lines: string[] = [];
@@ -153,11 +173,15 @@ describe("Wait.forOneShotStartup against the engine", () => {
 describe("Wait.forAll and Wait.forAny against the engine", () => {
   it("forAll waits for the port and the log line together", async () => {
     await using c = await new GenericContainer(BUSYBOX)
-      .withCommand(["sh", "-c", "httpd -p 8080 -h /tmp; sleep 0.3; echo 'warm-up done'; sleep 600"])
+      // The log line comes first, the port 0.3 s later: a forAll that took the first ready part for all is early.
+      .withCommand(["sh", "-c", "echo hello > /tmp/index.html; echo 'warm-up done'; sleep 0.3; httpd -p 8080 -h /tmp; sleep 600"])
       .withExposedPorts(8080)
       .withWaitStrategy(Wait.forAll([Wait.forListeningPorts(8080), Wait.forLogMessage("warm-up done")]))
+      .withStartupTimeout(READY_MS)
       .start();
-    expect(c.getMappedPort(8080)).toBeGreaterThan(0);
+    // No retry: if start() resolved before httpd listened, this first request fails.
+    const res = await fetch(`http://${c.getHost()}:${c.getMappedPort(8080)}/index.html`);
+    expect(await res.text()).toBe("hello\n");
   });
 
   it("forAll times out naming the part that was not ready", async () => {
@@ -172,10 +196,14 @@ describe("Wait.forAll and Wait.forAny against the engine", () => {
   });
 
   it("forAny resolves on the first ready strategy", async () => {
+    // "ready (full)" never comes: a forAny that waited for both would time out.
     await using c = await new GenericContainer(BUSYBOX)
       .withCommand(["sh", "-c", "echo 'ready (degraded)'; sleep 600"])
       .withWaitStrategy(Wait.forAny([Wait.forLogMessage("ready (full)"), Wait.forLogMessage("ready (degraded)")]))
+      .withStartupTimeout(READY_MS)
       .start();
-    expect(c.getId()).toMatch(/^[0-9a-f]{64}$/);
+    const lines: string[] = [];
+    for await (const line of await c.logs()) lines.push(String(line));
+    expect(lines).toEqual(["ready (degraded)"]);
   });
 });
