@@ -15,7 +15,7 @@ export default defineConfig({
   },
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts", "examples/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "**/dist/**", "test/fixtures/**"],
+    exclude: ["**/node_modules/**", "**/dist/**", "test/support/**"],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     // Two cores: more workers only contend for the engine.

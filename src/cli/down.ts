@@ -3,8 +3,8 @@ import { engineMessage, getEngine } from "../engine/engine.js";
 import { EngineRequestError, shortId } from "../errors.js";
 import { LABELS } from "../reaper/session.js";
 import { type CliCommand, EXIT, UsageError } from "./command.js";
-import { fixtureOf, listProject, projectFromArguments } from "./fixtures/project.js";
 import { count } from "./format.js";
+import { fixtureOf, listProject, projectFromArguments } from "./up/project.js";
 
 export const down: CliCommand = {
   name: "down",

@@ -25,7 +25,7 @@ const commands: Record<string, CommandEntry> = {
   },
   up: {
     summary: "Start a fixture file's containers for development, print how to reach them, stream their logs",
-    load: async () => (await import("./up.js")).up,
+    load: async () => (await import("./up/up.js")).up,
   },
   down: {
     summary: "Remove what `throwaway up` started for a fixture file, kept containers included",
