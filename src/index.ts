@@ -44,8 +44,9 @@ export {
 } from "./image/build.js";
 export { ImageName } from "./image/image-name.js";
 export { addImageSubstitutor, type ImageSubstitutor } from "./image/substitution.js";
+export { LABELS } from "./labels.js";
 export { Network, type NetworkOptions, StartedNetwork } from "./network/network.js";
-export { getSessionId, LABELS } from "./reaper/session.js";
+export { getSessionId } from "./reaper/session.js";
 export { AllWaitStrategy, AnyWaitStrategy } from "./wait/composite.js";
 export { HealthCheckWaitStrategy } from "./wait/health-check.js";
 export { HttpWaitStrategy } from "./wait/http.js";

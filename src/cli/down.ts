@@ -1,7 +1,7 @@
 import { COMPOSE_LABELS } from "../compose/definitions.js";
 import { engineMessage, getEngine } from "../engine/engine.js";
 import { EngineRequestError, shortId } from "../errors.js";
-import { LABELS } from "../reaper/session.js";
+import { LABELS } from "../labels.js";
 import { type CliCommand, EXIT, UsageError } from "./command.js";
 import { count } from "./format.js";
 import { fixtureOf, listProject, projectFromArguments } from "./up/project.js";

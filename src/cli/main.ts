@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { debugEnabled } from "../debug.js";
 import { ThrowawayError } from "../errors.js";
-import { VERSION } from "../reaper/session.js";
+import { VERSION } from "../version.js";
 import { type CliCommand, type CliIo, EXIT, UsageError } from "./command.js";
 
 interface CommandEntry {

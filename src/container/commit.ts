@@ -1,6 +1,6 @@
 import { type Engine, engineMessage } from "../engine/engine.js";
 import { describeContainer, type ErrorContext, InvalidOptionError } from "../errors.js";
-import { LABELS } from "../reaper/session.js";
+import { LABELS } from "../labels.js";
 import { trackResource } from "../reaper/tracker.js";
 
 /** What `StartedContainer.commit()` makes: an image of the container as it is now (`docker commit`). */

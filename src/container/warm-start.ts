@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import { debug } from "../debug.js";
 import { type Engine, engineMessage, engineStatus } from "../engine/engine.js";
-import { LABELS, sessionLabels, VERSION } from "../reaper/session.js";
+import { LABELS } from "../labels.js";
+import { sessionLabels } from "../reaper/session.js";
 import { trackResource, untrackResource } from "../reaper/tracker.js";
+import { VERSION } from "../version.js";
 import { hashCopyItems } from "./copy.js";
 import type { NormalizedOptions } from "./options.js";
 

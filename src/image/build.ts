@@ -10,9 +10,11 @@ import { type Engine, engineMessage, getEngine, type ImageRemoval } from "../eng
 import type { PushResult } from "../engine/push.js";
 import type { ImageSummary, ProgressListener, RegistryAuth } from "../engine/types.js";
 import { EngineRequestError, InvalidOptionError } from "../errors.js";
+import { LABELS } from "../labels.js";
 import { prepareSession } from "../reaper/index.js";
-import { getSessionId, LABELS, sessionLabels, VERSION } from "../reaper/session.js";
+import { getSessionId, sessionLabels } from "../reaper/session.js";
 import { trackResource, untrackResource } from "../reaper/tracker.js";
+import { VERSION } from "../version.js";
 import type { PreparedContext } from "./build-context.js";
 import type { parseStages } from "./build-dockerfile.js";
 import { DOCKER_HUB, ImageName } from "./image-name.js";
