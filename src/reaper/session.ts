@@ -1,11 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
+import { env, inherited } from "../config.js";
 import { LABELS } from "../labels.js";
 import { VERSION } from "../version.js";
-
-/** Environment variable that carries the session id to child processes (test workers), so they join the run. */
-export const SESSION_ENV = "THROWAWAY_SESSION_ID";
 
 let sessionId: string | undefined;
 
@@ -15,9 +13,8 @@ let sessionId: string | undefined;
  */
 export function getSessionId(): string {
   if (sessionId) return sessionId;
-  const inherited = process.env[SESSION_ENV]?.trim();
-  sessionId = inherited && /^[a-zA-Z0-9_.-]{1,64}$/.test(inherited) ? inherited : randomBytes(8).toString("hex");
-  process.env[SESSION_ENV] = sessionId;
+  sessionId = env.sessionId() ?? randomBytes(8).toString("hex");
+  inherited.setSessionId(sessionId);
   return sessionId;
 }
 

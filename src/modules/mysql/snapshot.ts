@@ -1,4 +1,5 @@
 import type mysql from "mysql2/promise";
+import { env } from "../../config.js";
 import { debug } from "../../debug.js";
 import { type ErrorContext, InvalidOptionError } from "../../errors.js";
 import type { InternalConnection } from "./connections.js";
@@ -125,20 +126,6 @@ const SYNC_STATEMENTS = [
   "SELECT UNIX_TIMESTAMP() AS now",
 ];
 
-/**
- * Seconds a snapshot or restore waits for a lock held by another connection (an open transaction) before failing:
- * env `THROWAWAY_MYSQL_LOCK_WAIT` (whole seconds, at least 1), default 10. Read at each snapshot and restore.
- */
-export function lockWaitSeconds(): number {
-  const raw = process.env.THROWAWAY_MYSQL_LOCK_WAIT?.trim();
-  if (raw === undefined || raw === "") return 10;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new InvalidOptionError("THROWAWAY_MYSQL_LOCK_WAIT", "a whole number of seconds, at least 1", raw);
-  }
-  return value;
-}
-
 const lockWaitStatement = (seconds: number) => `SET SESSION lock_wait_timeout = ${seconds}, innodb_lock_wait_timeout = ${seconds}`;
 
 /**
@@ -234,7 +221,8 @@ export class SnapshotManager {
 
   /** One operation at a time; a failed one leaves no session state or stale knowledge behind. */
   private serialize<T>(what: string, operation: (lockWait: number) => Promise<T>): Promise<T> {
-    const lockWait = lockWaitSeconds();
+    // Read at each snapshot and restore (`THROWAWAY_MYSQL_LOCK_WAIT`), so a test can change it between two.
+    const lockWait = env.mysqlLockWaitSeconds();
     const run = this.queue.then(async () => {
       try {
         return await operation(lockWait);
