@@ -6,7 +6,14 @@ import type { LogLine } from "../engine/demux.js";
 import { endpointUrl } from "../engine/discovery.js";
 import type { Engine, ExecOptions, ExecResult } from "../engine/engine.js";
 import type { ContainerInspect } from "../engine/types.js";
-import { describeContainer, EngineConnectionError, type ErrorContext, InvalidOptionError, LifecycleHookError } from "../errors.js";
+import {
+  ContainerStateError,
+  describeContainer,
+  EngineConnectionError,
+  type ErrorContext,
+  InvalidOptionError,
+  LifecycleHookError,
+} from "../errors.js";
 import { untrackResource } from "../reaper/tracker.js";
 import { type ExitInfo, runWait } from "../wait/run.js";
 import type { WaitStrategy, WaitTarget } from "../wait/strategy.js";
@@ -120,7 +127,12 @@ export class StartedContainer implements AsyncDisposable {
   /** The host port of the first exposed port, for single-port containers. */
   getFirstMappedPort(): number {
     const first = this.ports.values().next();
-    if (first.done) throw new InvalidOptionError("getFirstMappedPort", "called on a container with exposed ports", "none exposed");
+    if (first.done) {
+      throw new ContainerStateError("getFirstMappedPort()", "no exposed ports", "expose one with withExposedPorts before start()", {
+        containerId: this.state.id,
+        containerName: this.state.name,
+      });
+    }
     return first.value;
   }
 
@@ -524,7 +536,12 @@ export class StoppedContainer implements AsyncDisposable {
 
   /** A tar stream of `path` in the stopped (not removed) container. */
   copyFromContainer(path: string): Promise<Readable> {
-    if (this.removed) throw new InvalidOptionError("copyFromContainer", "called on a container stopped with `remove: false`", "removed");
+    if (this.removed) {
+      const fix = "stop it with stop({ remove: false }) to keep its files, or copy them before stop()";
+      return Promise.reject(
+        new ContainerStateError("copyFromContainer()", "been removed", fix, { containerId: this.state.id, containerName: this.state.name }),
+      );
+    }
     return this.state.engine.getArchive(this.state.id, path);
   }
 
