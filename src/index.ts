@@ -23,7 +23,35 @@ export { Engine, type ExecOptions, type ExecResult, getEngine, type ImageRemoval
 export type { PushResult } from "./engine/push.js";
 export type { EngineTraits } from "./engine/traits.js";
 export type { ContainerInspect, ProgressEvent, ProgressListener, RegistryAuth } from "./engine/types.js";
-export * from "./errors.js";
+// The error classes and the types to build one; the message helpers (describeValue, shortId, ...) stay inside.
+export {
+  ContainerExitedError,
+  ContainerNotReadyError,
+  ContainerStartError,
+  ContainerStateError,
+  EngineApiVersionError,
+  EngineConnectionError,
+  EngineHostKeyError,
+  EngineHttpError,
+  EngineRequestError,
+  EngineTimeoutError,
+  EngineTlsError,
+  EngineUnavailableError,
+  EngineUnsupportedError,
+  type ErrorContext,
+  FixtureFileError,
+  FixtureStartError,
+  ImageBuildError,
+  ImagePullError,
+  ImagePushError,
+  InvalidOptionError,
+  LifecycleHookError,
+  ReaperError,
+  RegistryAuthError,
+  ThrowawayError,
+  type ThrowawayErrorOptions,
+  WaitTimeoutError,
+} from "./errors.js";
 export { defineFixtures, Fixtures, isFixtures, type StartedFixtures } from "./fixtures/define.js";
 export type {
   FixtureContext,

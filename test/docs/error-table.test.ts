@@ -3,7 +3,7 @@ import * as compose from "throwaway/compose";
 import * as mysql from "throwaway/mysql";
 import * as vitest from "throwaway/vitest";
 import { expect, it } from "vitest";
-import { codeSpans, tableUnder } from "./readme-tables.js";
+import { codeSpans, sourceFiles, tableUnder } from "./readme-tables.js";
 
 /** Exported Error classes that throwaway does not throw: the base class, and what a custom probe throws to stop polling. */
 const NOT_IN_TABLE = new Set(["ThrowawayError", "PermanentFailure"]);
@@ -25,4 +25,13 @@ it("the README's error table lists every exported error class with its code, and
     for (const [i, name] of names.entries()) listed.set(name, values[i]);
   }
   expect(Object.fromEntries([...listed].sort())).toEqual(Object.fromEntries([...exported].sort()));
+});
+
+it("every error class the sources declare is exported by an entry point", () => {
+  const declared = sourceFiles().flatMap(({ text }) =>
+    [...text.matchAll(/^export class (\w+) extends \w*Error\b/gm)].map((m) => m[1] as string),
+  );
+  const exported = new Set([root, mysql, compose, vitest].flatMap((entry) => Object.keys(entry)));
+  const internal = ["PermanentFailure", "InterpolationProblem", "DotenvProblem", "DeadlineReached", "UsageError"];
+  expect(declared.filter((name) => !exported.has(name) && !internal.includes(name))).toEqual([]);
 });
