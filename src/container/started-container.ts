@@ -283,18 +283,18 @@ export class StartedContainer implements AsyncDisposable {
   }
 
   /** Host files into the running container (testcontainers' name; {@link copyToContainer} takes every kind). */
-  copyFilesToContainer(files: ({ source: string; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
-    return this.copyToContainer(files.map((f) => ({ kind: "file" as const, ...f })));
+  async copyFilesToContainer(files: ({ source: string; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
+    await this.copyToContainer(arrayOf("copyFilesToContainer(items)", files).map((f) => ({ kind: "file" as const, ...f })));
   }
 
   /** Host directories into the running container, recursively (testcontainers' name). */
-  copyDirectoriesToContainer(dirs: ({ source: string; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
-    return this.copyToContainer(dirs.map((d) => ({ kind: "directory" as const, ...d })));
+  async copyDirectoriesToContainer(dirs: ({ source: string; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
+    await this.copyToContainer(arrayOf("copyDirectoriesToContainer(items)", dirs).map((d) => ({ kind: "directory" as const, ...d })));
   }
 
   /** Strings or Buffers as files in the running container (testcontainers' name). */
-  copyContentToContainer(contents: ({ content: string | Buffer; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
-    return this.copyToContainer(contents.map((c) => ({ kind: "content" as const, ...c })));
+  async copyContentToContainer(contents: ({ content: string | Buffer; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
+    await this.copyToContainer(arrayOf("copyContentToContainer(items)", contents).map((c) => ({ kind: "content" as const, ...c })));
   }
 
   /** The content of one file in the container. */
@@ -502,6 +502,12 @@ export class StartedContainer implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+/** The list a testcontainers-style copy method was given, checked: an array, else the method's typed error. */
+function arrayOf<T>(option: string, value: T[]): T[] {
+  if (!Array.isArray(value)) throw new InvalidOptionError(option, "an array of items to copy", value);
+  return value;
 }
 
 /** Checks {@link StopOptions} before anything is sent (the engine takes whole seconds: a fraction rounds up). */
