@@ -11,7 +11,7 @@ const alias = [
   { find: /^throwaway$/, replacement: src("index.ts") },
 ];
 
-const exclude = ["**/node_modules/**", "**/dist/**", "test/fixtures/**"];
+const exclude = ["**/node_modules/**", "**/dist/**", "test/support/**"];
 
 /**
  * Tests that need no engine (pure logic, fakes, servers of their own on 127.0.0.1): everything under `src/`, and

@@ -67,6 +67,34 @@ export const env = {
    * a CI job's own identity and known_hosts. Default: ssh's usual config.
    */
   sshConfigFile: () => nonEmpty("THROWAWAY_SSH_CONFIG"),
+  /**
+   * `THROWAWAY_SESSION_ID`: the session a process joins, set by the run's first process for the processes it starts
+   * (vitest workers). A value that is no session id (1-64 of `a-z A-Z 0-9 _ . -`) is ignored: a fresh session starts.
+   */
+  sessionId: () => {
+    const value = nonEmpty("THROWAWAY_SESSION_ID");
+    return value !== undefined && /^[a-zA-Z0-9_.-]{1,64}$/.test(value) ? value : undefined;
+  },
+  /** `THROWAWAY_VITEST_LOG_LINES`: container log lines added to a failed test's output (`0`: none), unless a fixture says. */
+  vitestLogLines: (fallback: number) => wholeNumber("THROWAWAY_VITEST_LOG_LINES", fallback, 0, "a whole number of lines, 0 or more"),
+  /**
+   * `THROWAWAY_MYSQL_LOCK_WAIT`: whole seconds a MySQL snapshot or restore waits for a lock another connection holds
+   * (an open transaction) before failing. Default 10.
+   */
+  mysqlLockWaitSeconds: () => wholeNumber("THROWAWAY_MYSQL_LOCK_WAIT", 10, 1, "a whole number of seconds, at least 1"),
+} as const;
+
+/**
+ * What a process hands the processes it starts (test workers, the watchdog) through the environment, so they join
+ * its session and find its reaper folder; read back through {@link env}.
+ */
+export const inherited = {
+  setSessionId: (id: string) => {
+    process.env.THROWAWAY_SESSION_ID = id;
+  },
+  setReaperDir: (dir: string) => {
+    process.env.THROWAWAY_REAPER_DIR = dir;
+  },
 } as const;
 
 function nonEmpty(name: string): string | undefined {
@@ -88,5 +116,13 @@ function positiveNumber(name: string, fallback: number): number {
   if (!Number.isFinite(value) || value <= 0) {
     throw new InvalidOptionError(name, "a positive number", raw);
   }
+  return value;
+}
+
+function wholeNumber(name: string, fallback: number, min: number, expected: string): number {
+  const raw = nonEmpty(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new InvalidOptionError(name, expected, raw);
   return value;
 }

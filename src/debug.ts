@@ -27,11 +27,10 @@ export function debugEnabled(): boolean {
 
 /**
  * Lifecycle events on `diagnostics_channel`, for tools (the vitest integration, benchmarks) that want to observe
- * without patching: `throwaway:container:start`, `:ready`, `:stop`, and `throwaway:engine:request`.
+ * without patching: `throwaway:container:create`, `:ready` and `:stop` (README, "Diagnostics channels").
  */
 export const channels = {
   containerCreated: channel("throwaway:container:create"),
   containerReady: channel("throwaway:container:ready"),
   containerStopped: channel("throwaway:container:stop"),
-  engineRequest: channel("throwaway:engine:request"),
 } as const;

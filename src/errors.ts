@@ -143,6 +143,25 @@ export class ImageBuildError extends ThrowawayError {
   }
 }
 
+/**
+ * A method was called on a container in a state that cannot serve it: `getFirstMappedPort()` on a container with no
+ * exposed ports, `copyFromContainer()` on one that `stop()` removed. The arguments were fine; the container is not.
+ */
+export class ContainerStateError extends ThrowawayError {
+  static readonly CODE = "THROWAWAY_CONTAINER_STATE";
+  readonly code = ContainerStateError.CODE;
+  /** The method as users write it, e.g. `getFirstMappedPort()`. */
+  readonly method: string;
+  /** The state that refused it, e.g. `no exposed ports`. */
+  readonly state: string;
+  constructor(method: string, state: string, fix: string, options: ThrowawayErrorOptions = {}) {
+    const id = options.containerId ? ` ${options.containerId.slice(0, 12)}` : "";
+    super(`${method} was called on container${id}, which has ${state}: ${fix}`, options);
+    this.method = method;
+    this.state = state;
+  }
+}
+
 /** The engine refused to create or start the container (bad mount, port in use, ...). */
 export class ContainerStartError extends ThrowawayError {
   static readonly CODE = "THROWAWAY_CONTAINER_START";

@@ -24,7 +24,35 @@ export { Engine, type ExecOptions, type ExecResult, type ImageRemoval } from "./
 export type { PushResult } from "./engine/push.js";
 export type { EngineTraits } from "./engine/traits.js";
 export type { ContainerInspect, ProgressEvent, ProgressListener, RegistryAuth } from "./engine/types.js";
-export * from "./errors.js";
+// The error classes and the types to build one; the message helpers (describeValue, shortId, ...) stay inside.
+export {
+  ContainerExitedError,
+  ContainerNotReadyError,
+  ContainerStartError,
+  ContainerStateError,
+  EngineApiVersionError,
+  EngineConnectionError,
+  EngineHostKeyError,
+  EngineHttpError,
+  EngineRequestError,
+  EngineTimeoutError,
+  EngineTlsError,
+  EngineUnavailableError,
+  EngineUnsupportedError,
+  type ErrorContext,
+  FixtureFileError,
+  FixtureStartError,
+  ImageBuildError,
+  ImagePullError,
+  ImagePushError,
+  InvalidOptionError,
+  LifecycleHookError,
+  ReaperError,
+  RegistryAuthError,
+  ThrowawayError,
+  type ThrowawayErrorOptions,
+  WaitTimeoutError,
+} from "./errors.js";
 export { defineFixtures, Fixtures, isFixtures, type StartedFixtures } from "./fixtures/define.js";
 export type {
   FixtureContext,
@@ -45,8 +73,9 @@ export {
 } from "./image/build.js";
 export { ImageName } from "./image/image-name.js";
 export { addImageSubstitutor, type ImageSubstitutor } from "./image/substitution.js";
+export { LABELS } from "./labels.js";
 export { Network, type NetworkOptions, StartedNetwork } from "./network/network.js";
-export { getSessionId, LABELS } from "./reaper/session.js";
+export { getSessionId } from "./reaper/session.js";
 export { AllWaitStrategy, AnyWaitStrategy } from "./wait/composite.js";
 export { HealthCheckWaitStrategy } from "./wait/health-check.js";
 export { HttpWaitStrategy } from "./wait/http.js";

@@ -2,10 +2,10 @@ import { COMPOSE_LABELS } from "../compose/definitions.js";
 import { getEngine } from "../engine/current.js";
 import { engineMessage } from "../engine/engine-errors.js";
 import { EngineRequestError, shortId } from "../errors.js";
-import { LABELS } from "../reaper/session.js";
+import { LABELS } from "../labels.js";
 import { type CliCommand, EXIT, UsageError } from "./command.js";
-import { fixtureOf, listProject, projectFromArguments } from "./fixtures/project.js";
 import { count } from "./format.js";
+import { fixtureOf, listProject, projectFromArguments } from "./up/project.js";
 
 export const down: CliCommand = {
   name: "down",

@@ -5,8 +5,8 @@ import type { ContainerSummary } from "../engine/types.js";
 import { InvalidOptionError } from "../errors.js";
 import { FIXTURE_LABELS } from "../fixtures/labels.js";
 import { type CliCommand, UsageError } from "./command.js";
-import { runExecSession } from "./fixtures/exec-session.js";
-import { fixtureOf, listProject, projectFromArguments } from "./fixtures/project.js";
+import { runExecSession } from "./up/exec-session.js";
+import { fixtureOf, listProject, projectFromArguments } from "./up/project.js";
 
 export const exec: CliCommand = {
   name: "exec",

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { debugEnabled } from "../debug.js";
 import { ThrowawayError } from "../errors.js";
-import { VERSION } from "../reaper/session.js";
+import { VERSION } from "../version.js";
 import { type CliCommand, type CliIo, EXIT, UsageError } from "./command.js";
 
 interface CommandEntry {
@@ -25,7 +25,7 @@ const commands: Record<string, CommandEntry> = {
   },
   up: {
     summary: "Start a fixture file's containers for development, print how to reach them, stream their logs",
-    load: async () => (await import("./up.js")).up,
+    load: async () => (await import("./up/up.js")).up,
   },
   down: {
     summary: "Remove what `throwaway up` started for a fixture file, kept containers included",

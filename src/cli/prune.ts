@@ -1,9 +1,9 @@
 import { getEngine } from "../engine/current.js";
 import { endpointUrl } from "../engine/discovery.js";
+import { LABELS } from "../labels.js";
 import { isKept, listOwnedResources, type OwnedResource } from "../reaper/inventory.js";
 import { realVantage, selectForRemoval, viewSessions } from "../reaper/liveness.js";
 import { describeResource, removeResources } from "../reaper/remove.js";
-import { LABELS } from "../reaper/session.js";
 import type { ResourceKind } from "../reaper/tracker.js";
 import { type CliCommand, type CliIo, EXIT, UsageError } from "./command.js";
 import { count, formatAge, joinAnd } from "./format.js";

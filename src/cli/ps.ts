@@ -1,9 +1,9 @@
 import { getEngine } from "../engine/current.js";
 import { endpointUrl } from "../engine/discovery.js";
 import { shortId } from "../errors.js";
+import { LABELS } from "../labels.js";
 import { isKept, listOwnedResources, type OwnedResource } from "../reaper/inventory.js";
 import { realVantage, type SessionView, viewSessions } from "../reaper/liveness.js";
-import { LABELS } from "../reaper/session.js";
 import { type CliCommand, EXIT } from "./command.js";
 import { count, formatAge, formatTable } from "./format.js";
 import { listWarmCache, type WarmCacheImage, warmCacheLines } from "./warm-cache.js";

@@ -1,5 +1,5 @@
 import type { Engine } from "../engine/engine.js";
-import { LABELS } from "../reaper/session.js";
+import { LABELS } from "../labels.js";
 import { UsageError } from "./command.js";
 import { formatAge, formatTable } from "./format.js";
 

@@ -209,7 +209,7 @@ export class StartedDockerComposeEnvironment implements AsyncDisposable {
   /** {@link stop}, then removes the named volumes too unless `removeVolumes: false`. Idempotent. */
   down(options: ComposeDownOptions = {}): Promise<void> {
     if (options.removeVolumes !== undefined && typeof options.removeVolumes !== "boolean") {
-      throw new InvalidOptionError("down({ removeVolumes })", "a boolean", options.removeVolumes);
+      return Promise.reject(new InvalidOptionError("down({ removeVolumes })", "a boolean", options.removeVolumes));
     }
     this.downing ??= (async () => {
       await this.stop();

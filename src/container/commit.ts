@@ -1,7 +1,7 @@
 import type { Engine } from "../engine/engine.js";
 import { engineMessage } from "../engine/engine-errors.js";
 import { describeContainer, type ErrorContext, InvalidOptionError } from "../errors.js";
-import { LABELS } from "../reaper/session.js";
+import { LABELS } from "../labels.js";
 import { trackResource } from "../reaper/tracker.js";
 
 /** What `StartedContainer.commit()` makes: an image of the container as it is now (`docker commit`). */

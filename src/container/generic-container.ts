@@ -12,8 +12,9 @@ import type { ContainerInspect, ProgressListener, RegistryAuth } from "../engine
 import { ContainerStartError, describeContainer, type ErrorContext, InvalidOptionError, LifecycleHookError } from "../errors.js";
 import { DockerfileBuilder, type DockerfileBuildOptions } from "../image/build.js";
 import { substituteImage } from "../image/substitution.js";
+import { LABELS } from "../labels.js";
 import { prepareSession } from "../reaper/index.js";
-import { LABELS, sessionLabels } from "../reaper/session.js";
+import { sessionLabels } from "../reaper/session.js";
 import { trackResource, untrackResource } from "../reaper/tracker.js";
 import { HealthCheckWaitStrategy } from "../wait/health-check.js";
 import { ListeningPortsWaitStrategy } from "../wait/listening-ports.js";

@@ -2,7 +2,7 @@ import type { Engine } from "../engine/engine.js";
 import { engineStatus } from "../engine/engine-errors.js";
 import type { ContainerInspect } from "../engine/types.js";
 import { ContainerStartError } from "../errors.js";
-import { LABELS } from "../reaper/session.js";
+import { LABELS } from "../labels.js";
 
 /**
  * How many times a reusable start goes around when the shared container vanishes under it: each round, one of the

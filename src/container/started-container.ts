@@ -6,7 +6,14 @@ import type { LogLine } from "../engine/demux.js";
 import { endpointUrl } from "../engine/discovery.js";
 import type { Engine, ExecOptions, ExecResult } from "../engine/engine.js";
 import type { ContainerInspect } from "../engine/types.js";
-import { describeContainer, EngineConnectionError, type ErrorContext, InvalidOptionError, LifecycleHookError } from "../errors.js";
+import {
+  ContainerStateError,
+  describeContainer,
+  EngineConnectionError,
+  type ErrorContext,
+  InvalidOptionError,
+  LifecycleHookError,
+} from "../errors.js";
 import { untrackResource } from "../reaper/tracker.js";
 import { type ExitInfo, runWait } from "../wait/run.js";
 import type { WaitStrategy, WaitTarget } from "../wait/strategy.js";
@@ -120,7 +127,12 @@ export class StartedContainer implements AsyncDisposable {
   /** The host port of the first exposed port, for single-port containers. */
   getFirstMappedPort(): number {
     const first = this.ports.values().next();
-    if (first.done) throw new InvalidOptionError("getFirstMappedPort", "called on a container with exposed ports", "none exposed");
+    if (first.done) {
+      throw new ContainerStateError("getFirstMappedPort()", "no exposed ports", "expose one with withExposedPorts before start()", {
+        containerId: this.state.id,
+        containerName: this.state.name,
+      });
+    }
     return first.value;
   }
 
@@ -271,18 +283,18 @@ export class StartedContainer implements AsyncDisposable {
   }
 
   /** Host files into the running container (testcontainers' name; {@link copyToContainer} takes every kind). */
-  copyFilesToContainer(files: ({ source: string; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
-    return this.copyToContainer(files.map((f) => ({ kind: "file" as const, ...f })));
+  async copyFilesToContainer(files: ({ source: string; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
+    await this.copyToContainer(arrayOf("copyFilesToContainer(items)", files).map((f) => ({ kind: "file" as const, ...f })));
   }
 
   /** Host directories into the running container, recursively (testcontainers' name). */
-  copyDirectoriesToContainer(dirs: ({ source: string; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
-    return this.copyToContainer(dirs.map((d) => ({ kind: "directory" as const, ...d })));
+  async copyDirectoriesToContainer(dirs: ({ source: string; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
+    await this.copyToContainer(arrayOf("copyDirectoriesToContainer(items)", dirs).map((d) => ({ kind: "directory" as const, ...d })));
   }
 
   /** Strings or Buffers as files in the running container (testcontainers' name). */
-  copyContentToContainer(contents: ({ content: string | Buffer; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
-    return this.copyToContainer(contents.map((c) => ({ kind: "content" as const, ...c })));
+  async copyContentToContainer(contents: ({ content: string | Buffer; target: string; mode?: number } & CopyOwner)[]): Promise<void> {
+    await this.copyToContainer(arrayOf("copyContentToContainer(items)", contents).map((c) => ({ kind: "content" as const, ...c })));
   }
 
   /** The content of one file in the container. */
@@ -492,6 +504,12 @@ export class StartedContainer implements AsyncDisposable {
   }
 }
 
+/** The list a testcontainers-style copy method was given, checked: an array, else the method's typed error. */
+function arrayOf<T>(option: string, value: T[]): T[] {
+  if (!Array.isArray(value)) throw new InvalidOptionError(option, "an array of items to copy", value);
+  return value;
+}
+
 /** Checks {@link StopOptions} before anything is sent (the engine takes whole seconds: a fraction rounds up). */
 /** Checks `stop()`'s options before anything is remembered, and returns the grace period in the engine's seconds. */
 function validateStopOptions(options: StopOptions): number {
@@ -524,7 +542,12 @@ export class StoppedContainer implements AsyncDisposable {
 
   /** A tar stream of `path` in the stopped (not removed) container. */
   copyFromContainer(path: string): Promise<Readable> {
-    if (this.removed) throw new InvalidOptionError("copyFromContainer", "called on a container stopped with `remove: false`", "removed");
+    if (this.removed) {
+      const fix = "stop it with stop({ remove: false }) to keep its files, or copy them before stop()";
+      return Promise.reject(
+        new ContainerStateError("copyFromContainer()", "been removed", fix, { containerId: this.state.id, containerName: this.state.name }),
+      );
+    }
     return this.state.engine.getArchive(this.state.id, path);
   }
 

@@ -2,8 +2,10 @@ import { createHash } from "node:crypto";
 import { debug } from "../debug.js";
 import type { Engine } from "../engine/engine.js";
 import { engineMessage, engineStatus } from "../engine/engine-errors.js";
-import { LABELS, sessionLabels, VERSION } from "../reaper/session.js";
+import { LABELS } from "../labels.js";
+import { sessionLabels } from "../reaper/session.js";
 import { trackResource, untrackResource } from "../reaper/tracker.js";
+import { VERSION } from "../version.js";
 import { hashCopyItems } from "./copy.js";
 import type { NormalizedOptions } from "./options.js";
 

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { env } from "../config.js";
 import { InvalidOptionError } from "../errors.js";
 
 /** Where an engine may be reached. Pure data: connecting is the engine module's job. */
@@ -196,8 +197,7 @@ export function endpointUrl(endpoint: EngineEndpoint): string {
  * `localhost`: `localhost` may resolve to ::1 first, and ports are published on 127.0.0.1 only (see
  * `publishHostIp`), so one address serves every client without family surprises.
  */
-export function containerHost(endpoint: EngineEndpoint, env: Record<string, string | undefined> = process.env): string {
-  const override = env.THROWAWAY_HOST_OVERRIDE?.trim();
+export function containerHost(endpoint: EngineEndpoint, override: string | undefined = env.hostOverride()): string {
   if (override) return override;
   if (endpoint.kind === "tcp" || endpoint.kind === "ssh") return endpoint.host;
   return "127.0.0.1";

@@ -1,5 +1,5 @@
 import type { Engine } from "../engine/engine.js";
-import { LABELS } from "./session.js";
+import { LABELS } from "../labels.js";
 import type { ResourceKind } from "./tracker.js";
 
 /** One resource throwaway created, as `ps`, `prune`, the sweep and the watchdog see it. */

@@ -1,5 +1,6 @@
+import { LABELS } from "../labels.js";
 import { isKept, type OwnedResource } from "./inventory.js";
-import { getHostname, getPidScope, getSessionId, LABELS } from "./session.js";
+import { getHostname, getPidScope, getSessionId } from "./session.js";
 
 /**
  * Whether a session can still be using its resources:

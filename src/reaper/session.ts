@@ -1,37 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, readlinkSync } from "node:fs";
-import { createRequire } from "node:module";
 import { hostname } from "node:os";
-
-/** Labels every resource throwaway creates carries; `throwaway ps` and the reaper find resources by them. */
-export const LABELS = {
-  /** The run (test process and its workers) that created the resource. */
-  session: "dev.throwaway.session-id",
-  version: "dev.throwaway.version",
-  /** The pid of the process that created the resource, for the dead-session sweep. */
-  pid: "dev.throwaway.pid",
-  /** The host that created it (a pid means nothing on another host). */
-  hostname: "dev.throwaway.hostname",
-  /**
-   * Where the pid label means something: the boot and pid namespace of the creator (Linux). Two CI jobs in containers
-   * with `--network host` share the host's name but not their pids; without this one could judge the other dead.
-   */
-  pidScope: "dev.throwaway.pid-scope",
-  /** Set on resources that must outlive sessions (reused containers, `throwaway up --keep`). */
-  keep: "dev.throwaway.keep",
-  /** The hash of a reusable container's whole configuration. */
-  reuseHash: "dev.throwaway.reuse-hash",
-  /** The content digest a built image is cached by. */
-  buildDigest: "dev.throwaway.build-digest",
-  /** The content address of a warm-start cache image (see `withWarmStart`). */
-  warmKey: "dev.throwaway.warm-key",
-} as const;
-
-/** Environment variable that carries the session id to child processes (test workers), so they join the run. */
-export const SESSION_ENV = "THROWAWAY_SESSION_ID";
-
-const require = createRequire(import.meta.url);
-export const VERSION: string = (require("../../package.json") as { version: string }).version;
+import { env, inherited } from "../config.js";
+import { LABELS } from "../labels.js";
+import { VERSION } from "../version.js";
 
 let sessionId: string | undefined;
 
@@ -41,9 +13,8 @@ let sessionId: string | undefined;
  */
 export function getSessionId(): string {
   if (sessionId) return sessionId;
-  const inherited = process.env[SESSION_ENV]?.trim();
-  sessionId = inherited && /^[a-zA-Z0-9_.-]{1,64}$/.test(inherited) ? inherited : randomBytes(8).toString("hex");
-  process.env[SESSION_ENV] = sessionId;
+  sessionId = env.sessionId() ?? randomBytes(8).toString("hex");
+  inherited.setSessionId(sessionId);
   return sessionId;
 }
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, mkdtempSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { env } from "../config.js";
+import { env, inherited } from "../config.js";
 import { debug } from "../debug.js";
 import { ReaperError } from "../errors.js";
 
@@ -51,12 +51,9 @@ export function getSocketDir(place: SocketPlace = realSocketPlace()): string {
   if (resolved?.key === key) return resolved.dir;
   const dir = chooseSocketDir(place);
   resolved = { key, dir };
-  process.env[REAPER_DIR_ENV] = dir;
+  inherited.setReaperDir(dir);
   return dir;
 }
-
-/** The environment variable a run's processes share the chosen folder through. */
-export const REAPER_DIR_ENV = "THROWAWAY_REAPER_DIR";
 
 function chooseSocketDir(place: SocketPlace): string {
   const refusals: string[] = [];

@@ -1,8 +1,9 @@
 import type { Readable } from "node:stream";
 import { type RunnerTestFile, type TestContext, TestRunner } from "vitest";
+import { env } from "../config.js";
 import type { StartedContainer } from "../container/started-container.js";
 import { debug } from "../debug.js";
-import { describeContainer, InvalidOptionError } from "../errors.js";
+import { describeContainer } from "../errors.js";
 
 /** Lines added to a failing test's output per container, unless the fixture or `THROWAWAY_VITEST_LOG_LINES` says otherwise. */
 export const DEFAULT_FAILURE_LOG_LINES = 50;
@@ -116,11 +117,5 @@ async function tailLines(container: StartedContainer, tail: number): Promise<str
 }
 
 function defaultLineCount(): number {
-  const raw = process.env.THROWAWAY_VITEST_LOG_LINES?.trim();
-  if (!raw) return DEFAULT_FAILURE_LOG_LINES;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    throw new InvalidOptionError("THROWAWAY_VITEST_LOG_LINES", "a whole number of lines, 0 or more", raw);
-  }
-  return value;
+  return env.vitestLogLines(DEFAULT_FAILURE_LOG_LINES);
 }

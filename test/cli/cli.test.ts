@@ -4,7 +4,8 @@ import { readFileSync } from "node:fs";
 import { getEngine, LABELS } from "throwaway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { getHostname, getPidScope, VERSION } from "../../src/reaper/session.js";
+import { getHostname, getPidScope } from "../../src/reaper/session.js";
+import { VERSION } from "../../src/version.js";
 import { exists, leftOf, NOTHING, newSessionId, ROOT, type RunningChild, requireBuild, startChild } from "../reaper/helpers.js";
 
 const IMAGE = process.env.THROWAWAY_TEST_IMAGE ?? "busybox:latest";

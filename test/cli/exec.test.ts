@@ -14,9 +14,9 @@ import {
   runCli,
   runInTerminal,
   unique,
-} from "../fixtures/cli-up/cli-child.js";
+} from "../support/cli-up/cli-child.js";
 
-const FIXTURE = new URL("../fixtures/cli-exec/throwaway.fixtures.ts", import.meta.url);
+const FIXTURE = new URL("../support/cli-exec/throwaway.fixtures.ts", import.meta.url);
 
 /**
  * Waits (up to 5 s) until the exec's TTY has a size. Engines before API 1.42 (dockerd 20.10 here) can only size it

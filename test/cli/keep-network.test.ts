@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { GenericContainer, getEngine } from "throwaway";
 import { describe, expect, it } from "vitest";
-import { startKeptNetwork } from "../../src/cli/fixtures/keep.js";
+import { startKeptNetwork } from "../../src/cli/up/keep.js";
 import { FIXTURE_LABELS } from "../../src/fixtures/labels.js";
 
 const docker = (...args: string[]) => execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();

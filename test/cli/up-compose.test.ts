@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleUsersService } from "../../examples/users-service/bundle.js";
-import { type CliChild, requireBuild, runCli, startCli, unique } from "../fixtures/cli-up/cli-child.js";
+import { type CliChild, requireBuild, runCli, startCli, unique } from "../support/cli-up/cli-child.js";
 
 const dirs: string[] = [];
 const projects: string[] = [];

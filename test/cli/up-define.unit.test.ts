@@ -13,11 +13,11 @@ import {
 } from "throwaway";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { CliIo } from "../../src/cli/command.js";
-import { connectionLines, describeFixture, envEntries, envFileText, envName, type FixtureInfo } from "../../src/cli/fixtures/describe.js";
-import { frameSplitter } from "../../src/cli/fixtures/exec-session.js";
-import { ProgressPrinter } from "../../src/cli/fixtures/progress.js";
-import { defaultProjectName } from "../../src/cli/fixtures/project.js";
-import { colorsEnabled, styler } from "../../src/cli/fixtures/style.js";
+import { connectionLines, describeFixture, envEntries, envFileText, envName, type FixtureInfo } from "../../src/cli/up/describe.js";
+import { frameSplitter } from "../../src/cli/up/exec-session.js";
+import { ProgressPrinter } from "../../src/cli/up/progress.js";
+import { defaultProjectName } from "../../src/cli/up/project.js";
+import { colorsEnabled, styler } from "../../src/cli/up/style.js";
 import { selectFixtures, startFixtureSet } from "../../src/fixtures/run.js";
 import type { FixtureEvent } from "../../src/fixtures/types.js";
 

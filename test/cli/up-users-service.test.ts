@@ -17,7 +17,7 @@ import {
   runInTerminal,
   startCli,
   unique,
-} from "../fixtures/cli-up/cli-child.js";
+} from "../support/cli-up/cli-child.js";
 
 const EXAMPLE = "examples/users-service/throwaway.fixtures.ts";
 const NOTHING = { containers: [], networks: [] };

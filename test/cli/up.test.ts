@@ -1,11 +1,12 @@
 // `throwaway up` and `throwaway down` as users run them: the built binary as a child process, against busybox
-// fixture files (test/fixtures/cli-up), checked with the docker CLI and plain HTTP. The users-service example's
+// fixture files (test/support/cli-up), checked with the docker CLI and plain HTTP. The users-service example's
 // own file is exercised in up-users-service.test.ts.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { watchdogPids } from "../reaper/helpers.js";
 import {
   containersByFixture,
   FIXTURES,
@@ -16,10 +17,9 @@ import {
   runCli,
   startCli,
   unique,
-} from "../fixtures/cli-up/cli-child.js";
-import { watchdogPids } from "../reaper/helpers.js";
+} from "../support/cli-up/cli-child.js";
 
-const BASIC = "test/fixtures/cli-up/basic.fixtures.ts";
+const BASIC = "test/support/cli-up/basic.fixtures.ts";
 const projects: string[] = [];
 
 /** A project name for one test; removed after all tests whatever happened. */
@@ -102,7 +102,7 @@ describe("throwaway up", () => {
   it("says which fixture failed in one line, then its last log lines; removes the rest and exits 1", async () => {
     const name = project("cli-up-fail");
     const session = unique("cli-up");
-    const { code, stdout, stderr } = await runCli(["up", "test/fixtures/cli-up/failing.fixtures.ts", "-p", name], { session });
+    const { code, stdout, stderr } = await runCli(["up", "test/support/cli-up/failing.fixtures.ts", "-p", name], { session });
     expect(code).toBe(1);
     expect(stdout).toBe("");
     const out = lines(stderr);
@@ -131,7 +131,7 @@ describe("throwaway up", () => {
         join(scratch.dir, "syntax.fixtures.ts"),
         'import { defineFixtures } from "throwaway";\n\nexport default defineFixtures(\n  .add("x")\n',
       );
-      const dir = "test/fixtures/cli-up";
+      const dir = "test/support/cli-up";
       const cases: [string[], { cwd?: string }, number, string][] = [
         [
           ["up", `${dir}/unknown-need.fixtures.ts`],
@@ -334,7 +334,7 @@ describe("throwaway up", () => {
     expect(Object.keys(ids).sort()).toEqual(["first", "second"]);
     // Bold and the fixture's colour (cyan for the first), padded to the longest name.
     expect(lines(up.stdout)).toContain(`\x1b[1m\x1b[36mfirst \x1b[39m\x1b[22m  busybox:latest, container ${short(ids.first)}`);
-    expect(up.stderr).toContain(`Starting 2 fixtures of test/fixtures/cli-up/builders.fixtures.mjs (project ${name}, kept)`);
+    expect(up.stderr).toContain(`Starting 2 fixtures of test/support/cli-up/builders.fixtures.mjs (project ${name}, kept)`);
     const down = await runCli(["down", "-p", name]);
     expect(down.code, down.stderr).toBe(0);
   });

@@ -4,7 +4,7 @@ import { ContainerExitedError, Engine, GenericContainer, getEngine, LABELS, setE
 import { afterAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
-const script = new URL("../fixtures/reuse-start.mjs", import.meta.url).pathname;
+const script = new URL("../support/reuse-start.mjs", import.meta.url).pathname;
 const ROUNDS = 20;
 const PROCESSES = 4;
 const RUN = `race-${process.pid}-${Date.now()}`;

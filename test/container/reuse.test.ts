@@ -7,7 +7,7 @@ const run = promisify(execFile);
 
 it("processes racing to start the same reusable container share one", async () => {
   const key = `${process.pid}-${Date.now()}`;
-  const script = new URL("../fixtures/reuse-start.mjs", import.meta.url).pathname;
+  const script = new URL("../support/reuse-start.mjs", import.meta.url).pathname;
   const starts = await Promise.all([1, 2, 3].map(() => run(process.execPath, [script, key], { env: process.env })));
   const ids = starts.map(({ stdout }) => stdout.trim());
   const engine = await getEngine();

@@ -158,9 +158,9 @@ describe("containerHost and publishHostIp", () => {
   it("connects to loopback for local sockets and to the engine's host for tcp", () => {
     const local = { kind: "unix", source: "x", socketPath: "/var/run/docker.sock" } as const;
     const remote = { kind: "tcp", source: "x", host: "build-box", port: 2375 } as const;
-    expect(containerHost(local, {})).toBe("127.0.0.1");
-    expect(containerHost(remote, {})).toBe("build-box");
-    expect(containerHost(remote, { THROWAWAY_HOST_OVERRIDE: "gateway" })).toBe("gateway");
+    expect(containerHost(local, "")).toBe("127.0.0.1");
+    expect(containerHost(remote, "")).toBe("build-box");
+    expect(containerHost(remote, "gateway")).toBe("gateway");
     expect(publishHostIp(local)).toBe("127.0.0.1");
     expect(publishHostIp(remote)).toBe("");
     expect(isLocalEndpoint(local)).toBe(true);

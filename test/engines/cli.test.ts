@@ -1,9 +1,9 @@
 // The throwaway command against this engine (DOCKER_HOST is inherited by the child): up, ps, down, prune.
 import { describe, expect, it } from "vitest";
-import { idsWithLabel, removeProject, requireBuild, runCli, startCli, unique } from "../fixtures/cli-up/cli-child.js";
+import { idsWithLabel, removeProject, requireBuild, runCli, startCli, unique } from "../support/cli-up/cli-child.js";
 import { traits } from "./profile.js";
 
-const BASIC = "test/fixtures/cli-up/basic.fixtures.ts";
+const BASIC = "test/support/cli-up/basic.fixtures.ts";
 
 describe(`the CLI on ${traits.description}`, () => {
   it("up --keep starts the fixtures, ps lists them, down removes them; prune --dry-run finds nothing of a live run", async () => {

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { getEngine, LABELS } from "throwaway";
 import { describe, expect, it } from "vitest";
-import { requireBuild } from "../fixtures/cli-up/cli-child.js";
+import { requireBuild } from "../support/cli-up/cli-child.js";
 import { traits } from "./profile.js";
 
 const KILLED = fileURLToPath(new URL("../runtimes/killed.mjs", import.meta.url));

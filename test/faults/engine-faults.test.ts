@@ -97,7 +97,7 @@ describe.skipIf(skip)("engine faults, on a dedicated dockerd", () => {
     const session = newSessionId();
     const tmp = mkdtempSync(join(tmpdir(), "tw-faults-run-"));
     scratch.push(tmp);
-    const child = spawn(process.execPath, [join(ROOT, "test/fixtures/fault-child.mjs")], {
+    const child = spawn(process.execPath, [join(ROOT, "test/support/fault-child.mjs")], {
       env: { ...process.env, DOCKER_HOST: engine.host, THROWAWAY_SESSION_ID: session, TMPDIR: tmp, THROWAWAY_REAPER: "on" },
       stdio: ["pipe", "pipe", "pipe"],
       detached: true,

@@ -1,4 +1,4 @@
-// Starts test/fixtures/stalling-registry.mjs inside the dedicated engine's network namespace, where the engine's
+// Starts test/support/stalling-registry.mjs inside the dedicated engine's network namespace, where the engine's
 // 127.0.0.1 is, and follows what it reports.
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -14,7 +14,7 @@ export interface StallingRegistry {
 }
 
 export async function startStallingRegistry(engine: DedicatedEngine): Promise<StallingRegistry> {
-  const child = engine.spawnInside(process.execPath, [join(ROOT, "test/fixtures/stalling-registry.mjs")]);
+  const child = engine.spawnInside(process.execPath, [join(ROOT, "test/support/stalling-registry.mjs")]);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));

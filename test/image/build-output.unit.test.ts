@@ -7,7 +7,7 @@ import { BuildOutput, fields } from "../../src/engine/build.js";
 import { composeSend, contextDigest, prepareContext } from "../../src/image/build-context.js";
 import { appendToStage, expandArgs, parseStages } from "../../src/image/build-dockerfile.js";
 
-const FIXTURES = resolve(import.meta.dirname, "../fixtures");
+const FIXTURES = resolve(import.meta.dirname, "../support");
 
 describe("BuildOutput (classic builder stream)", () => {
   it("assembles lines split across records, tracks the step and the error", () => {

@@ -17,7 +17,7 @@ import { runBuild } from "../../src/engine/build.js";
 import { composeSend, prepareContext, tarContext } from "../../src/image/build-context.js";
 import { trackedResources } from "../../src/reaper/tracker.js";
 
-const FIXTURES = resolve(import.meta.dirname, "../fixtures");
+const FIXTURES = resolve(import.meta.dirname, "../support");
 /** A per-run marker in every Dockerfile this file writes, so its builds never hit images of earlier runs. */
 const RUN = `${process.pid}-${Date.now()}`;
 

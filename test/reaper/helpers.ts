@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-export const CHILD = `${ROOT}test/fixtures/reaper-child.mjs`;
+export const CHILD = `${ROOT}test/support/reaper-child.mjs`;
 const SESSION_LABEL = "dev.throwaway.session-id";
 
 /** The fixtures import the built package: say how to get it instead of failing on an import error. */
@@ -103,7 +103,7 @@ export function exists(kind: "container" | "network", id: string): boolean {
 /**
  * Waits until nothing of the session is left on the engine (or only `keep`), or `limitMs` passed; returns what is
  * left. The limit is a safety net against a hung test, not the speed claim (that one is measured by
- * test/fixtures/reaper-bench.mjs).
+ * test/support/reaper-bench.mjs).
  */
 export async function waitUntilGone(
   session: string,

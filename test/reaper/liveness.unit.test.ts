@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { LABELS } from "../../src/labels.js";
 import type { OwnedResource } from "../../src/reaper/inventory.js";
 import { judgeSession, mayReap, selectForRemoval, type Vantage, viewSessions } from "../../src/reaper/liveness.js";
-import { LABELS } from "../../src/reaper/session.js";
 
 // Pure decisions, judged from a fake vantage point: host "ci-1", pid space "boot/ns", pids 100 and 200 running.
 const vantage: Vantage = {

@@ -1,4 +1,5 @@
 import type mysql from "mysql2/promise";
+import { env } from "../../config.js";
 import { debug } from "../../debug.js";
 import { type ErrorContext, InvalidOptionError } from "../../errors.js";
 import type { InternalConnection } from "./connections.js";
@@ -35,7 +36,7 @@ export interface RestoreResult {
   durationMs: number;
 }
 
-interface TriggerState {
+export interface TriggerState {
   name: string;
   table: string;
   /** `SHOW CREATE TRIGGER`'s original statement, run again as is. */
@@ -45,7 +46,7 @@ interface TriggerState {
   signature: string;
 }
 
-interface TableState {
+export interface TableState {
   name: string;
   /** `SHOW CREATE TABLE` as taken: recreates the table with its keys, foreign keys and counter. */
   createSql: string;
@@ -71,13 +72,13 @@ interface TableState {
   triggers: TriggerState[];
 }
 
-interface ViewState {
+export interface ViewState {
   name: string;
   createSql: string;
   signature: string;
 }
 
-interface Snapshot {
+export interface Snapshot {
   name: string;
   /** The hidden schema holding a copy of every table. */
   schema: string;
@@ -91,7 +92,7 @@ interface Snapshot {
  * The last moment the database was known to equal a snapshot: the server's clock (whole seconds), the count of
  * DDL statements the server had run, and when its status counters were last reset (a restart or `FLUSH STATUS`).
  */
-interface SyncPoint {
+export interface SyncPoint {
   snapshot: string;
   second: number;
   ddl: number | undefined;
@@ -124,20 +125,6 @@ const SYNC_STATEMENTS = [
   `SHOW GLOBAL STATUS WHERE Variable_name IN (${[...DDL_COUNTERS, "Uptime_since_flush_status"].map((n) => `'${n}'`).join(", ")})`,
   "SELECT UNIX_TIMESTAMP() AS now",
 ];
-
-/**
- * Seconds a snapshot or restore waits for a lock held by another connection (an open transaction) before failing:
- * env `THROWAWAY_MYSQL_LOCK_WAIT` (whole seconds, at least 1), default 10. Read at each snapshot and restore.
- */
-export function lockWaitSeconds(): number {
-  const raw = process.env.THROWAWAY_MYSQL_LOCK_WAIT?.trim();
-  if (raw === undefined || raw === "") return 10;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new InvalidOptionError("THROWAWAY_MYSQL_LOCK_WAIT", "a whole number of seconds, at least 1", raw);
-  }
-  return value;
-}
 
 const lockWaitStatement = (seconds: number) => `SET SESSION lock_wait_timeout = ${seconds}, innodb_lock_wait_timeout = ${seconds}`;
 
@@ -234,7 +221,8 @@ export class SnapshotManager {
 
   /** One operation at a time; a failed one leaves no session state or stale knowledge behind. */
   private serialize<T>(what: string, operation: (lockWait: number) => Promise<T>): Promise<T> {
-    const lockWait = lockWaitSeconds();
+    // Read at each snapshot and restore (`THROWAWAY_MYSQL_LOCK_WAIT`), so a test can change it between two.
+    const lockWait = env.mysqlLockWaitSeconds();
     const run = this.queue.then(async () => {
       try {
         return await operation(lockWait);
@@ -408,32 +396,20 @@ export class SnapshotManager {
       rows(state[SYNC_STATEMENTS.length]).map((row) => [String(row.name), { type: String(row.type), ai: num(row.ai), ut: num(row.ut) }]),
     );
     const read = performance.now();
-    const plan = emptyPlan();
     const since = this.sync;
-    const fast = since !== undefined && this.unchangedSince(since, now, snapshot, present);
-
-    if (fast) {
-      const candidates = [...snapshot.tables.values()].filter((table) => {
-        const live = present.get(table.name)!;
-        return live.ut === null || live.ut >= since.second || live.ai !== table.autoIncrement;
-      });
+    const fast = since !== undefined && canRestoreFast(since, now, snapshot, present);
+    let plan: Plan;
+    if (since !== undefined && fast) {
+      const candidates = fastCandidates(snapshot, present, since.second);
       const checksums = checksumsOf(db, candidates, await batch(connection, checksumStatements(db, candidates)));
-      for (const table of candidates) {
-        plan.checked.push(table.name);
-        const live = present.get(table.name)!;
-        this.planData(plan, table, checksums.get(table.name) ?? null, live.ai);
-      }
+      plan = planFast(candidates, present, checksums);
     } else {
-      await this.planFull(connection, snapshot, present, plan);
+      plan = planFull(snapshot, present, await this.readLive(connection, snapshot, present));
     }
 
     const compared = performance.now();
-    const restored = [
-      ...new Set([...plan.recreate.map((t) => t.name), ...plan.refill.map((t) => t.name), ...plan.autoIncrement.keys()]),
-    ].sort();
-    const changes = restored.length + plan.dropTables.length + plan.dropViews.length + plan.createViews.length;
-    const touchedTriggers = plan.dropTriggers.length + plan.createTriggers.length;
-    if (changes + touchedTriggers === 0 && !plan.createDatabase) {
+    const restored = restoredTables(plan);
+    if (isNoop(plan)) {
       // Nothing to put back: the state read at the start is the new sync point (no write happened since).
       this.sync = now;
     } else {
@@ -456,42 +432,11 @@ export class SnapshotManager {
     return result;
   }
 
-  /** True when nothing but row changes can have happened since `since`, so `UPDATE_TIME` tells which tables to check. */
-  private unchangedSince(since: SyncPoint, now: SyncPoint, snapshot: Snapshot, present: Map<string, { type: string }>): boolean {
-    if (since.snapshot !== snapshot.name) return false;
-    if (since.ddl === undefined || now.ddl === undefined || since.ddl !== now.ddl) return false;
-    // A restart or FLUSH STATUS resets the counters (and a restart UPDATE_TIME): the counters prove nothing then.
-    if (since.flushEpoch === undefined || now.flushEpoch === undefined || Math.abs(since.flushEpoch - now.flushEpoch) > 2) return false;
-    if (present.size !== snapshot.tables.size + snapshot.views.size) return false;
-    for (const [name, live] of present) {
-      const expected = snapshot.tables.has(name) ? "BASE TABLE" : snapshot.views.has(name) ? "VIEW" : undefined;
-      if (live.type !== expected) return false;
-    }
-    return true;
-  }
-
-  /** Data-only differences of a table whose definition matches: refill when the rows differ, reset the counter. */
-  private planData(plan: Plan, table: TableState, checksum: string | null, autoIncrement: number | null): void {
-    if (checksum !== table.checksum) {
-      plan.refill.push(table);
-      plan.reasons.push(`${table.name}: checksum ${checksum} (snapshot ${table.checksum})`);
-    }
-    if (autoIncrement !== table.autoIncrement && table.autoIncrement !== null) {
-      plan.autoIncrement.set(table.name, table.autoIncrement);
-      plan.reasons.push(`${table.name}: AUTO_INCREMENT ${autoIncrement} (snapshot ${table.autoIncrement})`);
-    }
-  }
-
-  /** Compares everything: the database, each table's definition and triggers, views, checksums and counters. */
-  private async planFull(
-    connection: mysql.Connection,
-    snapshot: Snapshot,
-    present: Map<string, { type: string; ai: number | null }>,
-    plan: Plan,
-  ): Promise<void> {
+  /** Reads what a full comparison needs, in one round trip: the database, triggers, views, definitions, checksums. */
+  private async readLive(connection: mysql.Connection, snapshot: Snapshot, present: Present): Promise<LiveState> {
     const db = this.database;
     const dbLiteral = connection.escape(db);
-    const common = [...snapshot.tables.values()].filter((t) => present.get(t.name)?.type === "BASE TABLE");
+    const common = commonTables(snapshot, present);
     const state = await batch(connection, [
       `SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${dbLiteral}`,
       triggersQuery(dbLiteral),
@@ -499,45 +444,13 @@ export class SnapshotManager {
       ...common.map((t) => `SHOW CREATE TABLE ${q(db)}.${q(t.name)}`),
       ...checksumStatements(db, common),
     ]);
-    plan.createDatabase = Number(rows(state[0])[0]?.n ?? 0) === 0;
-    const liveTriggers = rows(state[1]).map((row) => ({ name: String(row.name), table: String(row.t), signature: triggerSignature(row) }));
-    const liveViews = new Map(rows(state[2]).map((row) => [String(row.name), viewSignature(row)]));
-    const shapes = new Map(common.map((t, i) => [t.name, shapeOf(String(rows(state[3 + i])[0]?.["Create Table"]))]));
-    const checksums = checksumsOf(db, common, state.slice(3 + common.length));
-
-    for (const [name, live] of present) {
-      const wanted = snapshot.tables.has(name) ? "BASE TABLE" : snapshot.views.has(name) ? "VIEW" : undefined;
-      if (live.type === wanted) continue;
-      if (live.type === "VIEW") plan.dropViews.push(name);
-      else plan.dropTables.push(name);
-      if (wanted === undefined) plan.dropped.push(name);
-    }
-    for (const table of snapshot.tables.values()) {
-      const shape = shapes.get(table.name);
-      if (shape === undefined || shape !== table.shape) {
-        if (shape !== undefined) plan.dropTables.push(table.name);
-        plan.recreate.push(table);
-        plan.createTriggers.push(...table.triggers);
-        continue;
-      }
-      plan.checked.push(table.name);
-      this.planData(plan, table, checksums.get(table.name) ?? null, present.get(table.name)?.ai ?? null);
-      const live = liveTriggers.filter((t) => t.table === table.name);
-      if (live.map((t) => t.signature).join("\n") !== table.triggers.map((t) => t.signature).join("\n")) {
-        plan.dropTriggers.push(...live.map((t) => t.name).filter((n) => !plan.dropTriggers.includes(n)));
-        plan.createTriggers.push(...table.triggers);
-      }
-    }
-    // Triggers on tables that are not in the snapshot go with those tables; others left over are dropped.
-    for (const trigger of liveTriggers) {
-      if (!snapshot.tables.has(trigger.table) && !plan.dropTables.includes(trigger.table)) plan.dropTriggers.push(trigger.name);
-    }
-    for (const view of snapshot.views.values()) {
-      const live = liveViews.get(view.name);
-      if (live === view.signature && present.get(view.name)?.type === "VIEW") continue;
-      if (live !== undefined && !plan.dropViews.includes(view.name)) plan.dropViews.push(view.name);
-      plan.createViews.push(view);
-    }
+    return {
+      databaseExists: Number(rows(state[0])[0]?.n ?? 0) > 0,
+      triggers: rows(state[1]).map((row) => ({ name: String(row.name), table: String(row.t), signature: triggerSignature(row) })),
+      views: new Map(rows(state[2]).map((row) => [String(row.name), viewSignature(row)])),
+      shapes: new Map(common.map((t, i) => [t.name, shapeOf(String(rows(state[3 + i])[0]?.["Create Table"]))])),
+      checksums: checksumsOf(db, common, state.slice(3 + common.length)),
+    };
   }
 
   /**
@@ -547,38 +460,7 @@ export class SnapshotManager {
    */
   private async apply(connection: mysql.Connection, snapshot: Snapshot, plan: Plan): Promise<SyncPoint> {
     const db = this.database;
-    const from = (t: TableState) => `${q(snapshot.schema)}.${q(t.name)}`;
-    const into = (t: TableState) => `${q(db)}.${q(t.name)}`;
-    const refill = (t: TableState) => [`DELETE FROM ${into(t)}`, copyRows(t, into(t), from(t))];
-    // Refilling a table fires its triggers: drop them for the refill and create them again after.
-    const refillTriggers = plan.refill.flatMap((t) => t.triggers).filter((t) => !plan.createTriggers.includes(t));
-    const dropTriggers = [...new Set([...plan.dropTriggers, ...refillTriggers.map((t) => t.name)])];
-    const createTriggers = [...plan.createTriggers, ...refillTriggers];
-
-    const structure = ["SET SESSION foreign_key_checks = 0, unique_checks = 0"];
-    if (plan.createDatabase) {
-      structure.push(`CREATE DATABASE IF NOT EXISTS ${q(db)} CHARACTER SET ${snapshot.charset} COLLATE ${snapshot.collation}`);
-    }
-    // SHOW CREATE texts name their table (and referenced tables) without the database.
-    structure.push(`USE ${q(db)}`);
-    structure.push(...plan.dropViews.map((v) => `DROP VIEW IF EXISTS ${q(db)}.${q(v)}`));
-    structure.push(...plan.dropTables.map((t) => `DROP TABLE IF EXISTS ${q(db)}.${q(t)}`));
-    structure.push(...dropTriggers.map((t) => `DROP TRIGGER IF EXISTS ${q(db)}.${q(t)}`));
-    structure.push(...plan.recreate.map((t) => t.createSql));
-    const diffed = plan.refill.filter((t) => t.key !== null);
-    if (plan.refill.length + plan.recreate.length > 0) {
-      structure.push("START TRANSACTION");
-      for (const table of plan.refill) structure.push(...(table.key ? diffRows(table, into(table), from(table)) : refill(table)));
-      structure.push(...plan.recreate.map((t) => copyRows(t, into(t), from(t))));
-      structure.push("COMMIT");
-    }
-    const verify = checksumStatements(db, diffed);
-
-    const finish: string[] = [];
-    for (const [table, value] of plan.autoIncrement) finish.push(`ALTER TABLE ${q(db)}.${q(table)} AUTO_INCREMENT = ${value}`);
-    for (const trigger of createTriggers) finish.push(`SET SESSION sql_mode = ${sqlString(trigger.sqlMode)}`, trigger.createSql);
-    if (createTriggers.length > 0) finish.push("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
-    finish.push("SET SESSION foreign_key_checks = 1, unique_checks = 1");
+    const { structure, verify, diffed, finish } = applySteps(db, snapshot, plan);
     const sync = plan.createViews.length > 0 ? [] : SYNC_STATEMENTS;
 
     let results: unknown[];
@@ -589,7 +471,7 @@ export class SnapshotManager {
       const checksums = checksumsOf(db, diffed, first.slice(-verify.length));
       const missed = diffed.filter((t) => checksums.get(t.name) !== t.checksum);
       if (missed.length > 0) debug("mysql", `row diff left ${missed.map((t) => t.name).join(", ")} different: refilling whole`);
-      const fixes = missed.length > 0 ? ["START TRANSACTION", ...missed.flatMap(refill), "COMMIT"] : [];
+      const fixes = refillStatements(db, snapshot, missed);
       results = await batch(connection, [...fixes, ...finish, ...sync]);
     }
     if (plan.createViews.length === 0) return syncPointOf(snapshot.name, results.slice(-SYNC_STATEMENTS.length));
@@ -598,7 +480,24 @@ export class SnapshotManager {
   }
 }
 
-interface Plan {
+// ---- restore planning: what changed and what to put back, from what was read (no I/O) ------------------------
+
+/** The database's tables and views at a restore's start: type, `AUTO_INCREMENT`, `UPDATE_TIME` (seconds) by name. */
+export type Present = Map<string, { type: string; ai: number | null; ut: number | null }>;
+
+/** What a full comparison reads from the live database (see `readLive`). */
+export interface LiveState {
+  databaseExists: boolean;
+  triggers: { name: string; table: string; signature: string }[];
+  /** View name → signature. */
+  views: Map<string, string>;
+  /** Definition without its counter, of each snapshot table still present as a base table. */
+  shapes: Map<string, string>;
+  checksums: Map<string, string | null>;
+}
+
+/** What a restore does, in the order `applySteps` carries it out. */
+export interface Plan {
   createDatabase: boolean;
   /** Why each table is put back, for the debug log. */
   reasons: string[];
@@ -629,6 +528,172 @@ function emptyPlan(): Plan {
     createTriggers: [],
     createViews: [],
   };
+}
+
+/**
+ * True when nothing but row changes can have happened since `since`, so `UPDATE_TIME` tells which tables to check:
+ * the same snapshot, the same DDL count, status not reset, and exactly the snapshot's tables and views present.
+ */
+export function canRestoreFast(since: SyncPoint, now: SyncPoint, snapshot: Snapshot, present: Present): boolean {
+  if (since.snapshot !== snapshot.name) return false;
+  if (since.ddl === undefined || now.ddl === undefined || since.ddl !== now.ddl) return false;
+  // A restart or FLUSH STATUS resets the counters (and a restart UPDATE_TIME): the counters prove nothing then.
+  if (since.flushEpoch === undefined || now.flushEpoch === undefined || Math.abs(since.flushEpoch - now.flushEpoch) > 2) return false;
+  if (present.size !== snapshot.tables.size + snapshot.views.size) return false;
+  for (const [name, live] of present) {
+    const expected = snapshot.tables.has(name) ? "BASE TABLE" : snapshot.views.has(name) ? "VIEW" : undefined;
+    if (live.type !== expected) return false;
+  }
+  return true;
+}
+
+/**
+ * The tables a fast restore checksums: written at or after the sync point's second (`UPDATE_TIME` has whole
+ * seconds, so the same second counts), of unknown write time, or with a moved counter.
+ */
+export function fastCandidates(snapshot: Snapshot, present: Present, sinceSecond: number): TableState[] {
+  return [...snapshot.tables.values()].filter((table) => {
+    const live = present.get(table.name)!;
+    return live.ut === null || live.ut >= sinceSecond || live.ai !== table.autoIncrement;
+  });
+}
+
+/** A fast restore's plan: the candidates' rows and counters, their definitions known unchanged. */
+export function planFast(candidates: readonly TableState[], present: Present, checksums: Map<string, string | null>): Plan {
+  const plan = emptyPlan();
+  for (const table of candidates) {
+    plan.checked.push(table.name);
+    planTableData(plan, table, checksums.get(table.name) ?? null, present.get(table.name)?.ai ?? null);
+  }
+  return plan;
+}
+
+/** The snapshot's tables still present as base tables: the ones whose definition and rows a full restore compares. */
+export function commonTables(snapshot: Snapshot, present: Present): TableState[] {
+  return [...snapshot.tables.values()].filter((t) => present.get(t.name)?.type === "BASE TABLE");
+}
+
+/** Compares everything: the database, each table's definition and triggers, views, checksums and counters. */
+export function planFull(snapshot: Snapshot, present: Present, live: LiveState): Plan {
+  const plan = emptyPlan();
+  plan.createDatabase = !live.databaseExists;
+  for (const [name, current] of present) {
+    const wanted = snapshot.tables.has(name) ? "BASE TABLE" : snapshot.views.has(name) ? "VIEW" : undefined;
+    if (current.type === wanted) continue;
+    if (current.type === "VIEW") plan.dropViews.push(name);
+    else plan.dropTables.push(name);
+    if (wanted === undefined) plan.dropped.push(name);
+  }
+  for (const table of snapshot.tables.values()) {
+    const shape = live.shapes.get(table.name);
+    if (shape === undefined || shape !== table.shape) {
+      if (shape !== undefined) plan.dropTables.push(table.name);
+      plan.recreate.push(table);
+      plan.createTriggers.push(...table.triggers);
+      continue;
+    }
+    plan.checked.push(table.name);
+    planTableData(plan, table, live.checksums.get(table.name) ?? null, present.get(table.name)?.ai ?? null);
+    const triggers = live.triggers.filter((t) => t.table === table.name);
+    if (triggers.map((t) => t.signature).join("\n") !== table.triggers.map((t) => t.signature).join("\n")) {
+      plan.dropTriggers.push(...triggers.map((t) => t.name).filter((n) => !plan.dropTriggers.includes(n)));
+      plan.createTriggers.push(...table.triggers);
+    }
+  }
+  // Triggers on tables that are not in the snapshot go with those tables; others left over are dropped.
+  for (const trigger of live.triggers) {
+    if (!snapshot.tables.has(trigger.table) && !plan.dropTables.includes(trigger.table)) plan.dropTriggers.push(trigger.name);
+  }
+  for (const view of snapshot.views.values()) {
+    const signature = live.views.get(view.name);
+    if (signature === view.signature && present.get(view.name)?.type === "VIEW") continue;
+    if (signature !== undefined && !plan.dropViews.includes(view.name)) plan.dropViews.push(view.name);
+    plan.createViews.push(view);
+  }
+  return plan;
+}
+
+/** Data-only differences of a table whose definition matches: refill when the rows differ, reset the counter. */
+function planTableData(plan: Plan, table: TableState, checksum: string | null, autoIncrement: number | null): void {
+  if (checksum !== table.checksum) {
+    plan.refill.push(table);
+    plan.reasons.push(`${table.name}: checksum ${checksum} (snapshot ${table.checksum})`);
+  }
+  if (autoIncrement !== table.autoIncrement && table.autoIncrement !== null) {
+    plan.autoIncrement.set(table.name, table.autoIncrement);
+    plan.reasons.push(`${table.name}: AUTO_INCREMENT ${autoIncrement} (snapshot ${table.autoIncrement})`);
+  }
+}
+
+/** The tables a plan puts back (rows, counter or whole table), sorted: `RestoreResult.restored`. */
+export function restoredTables(plan: Plan): string[] {
+  return [...new Set([...plan.recreate.map((t) => t.name), ...plan.refill.map((t) => t.name), ...plan.autoIncrement.keys()])].sort();
+}
+
+/** True when the plan writes nothing: the database already equals the snapshot. */
+export function isNoop(plan: Plan): boolean {
+  const changes = restoredTables(plan).length + plan.dropTables.length + plan.dropViews.length + plan.createViews.length;
+  return changes + plan.dropTriggers.length + plan.createTriggers.length === 0 && !plan.createDatabase;
+}
+
+/** The statements that carry out a plan (views, which may need several passes, are created after them). */
+export interface ApplySteps {
+  /** Drops, recreations and row fixes (one transaction), foreign-key and unique checks off. */
+  structure: string[];
+  /** Checksums of the tables fixed row by row, run in the same round trip as `structure`. */
+  verify: string[];
+  /** The tables fixed row by row, in the order `verify` reads them. */
+  diffed: TableState[];
+  /** Counters, triggers (each under its own sql_mode), checks back on. */
+  finish: string[];
+}
+
+/** A plan as statements, in an order foreign keys and triggers allow. */
+export function applySteps(db: string, snapshot: Snapshot, plan: Plan): ApplySteps {
+  const from = (t: TableState) => `${q(snapshot.schema)}.${q(t.name)}`;
+  const into = (t: TableState) => `${q(db)}.${q(t.name)}`;
+  // Refilling a table fires its triggers: drop them for the refill and create them again after.
+  const refillTriggers = plan.refill.flatMap((t) => t.triggers).filter((t) => !plan.createTriggers.includes(t));
+  const dropTriggers = [...new Set([...plan.dropTriggers, ...refillTriggers.map((t) => t.name)])];
+  const createTriggers = [...plan.createTriggers, ...refillTriggers];
+
+  const structure = ["SET SESSION foreign_key_checks = 0, unique_checks = 0"];
+  if (plan.createDatabase) {
+    structure.push(`CREATE DATABASE IF NOT EXISTS ${q(db)} CHARACTER SET ${snapshot.charset} COLLATE ${snapshot.collation}`);
+  }
+  // SHOW CREATE texts name their table (and referenced tables) without the database.
+  structure.push(`USE ${q(db)}`);
+  structure.push(...plan.dropViews.map((v) => `DROP VIEW IF EXISTS ${q(db)}.${q(v)}`));
+  structure.push(...plan.dropTables.map((t) => `DROP TABLE IF EXISTS ${q(db)}.${q(t)}`));
+  structure.push(...dropTriggers.map((t) => `DROP TRIGGER IF EXISTS ${q(db)}.${q(t)}`));
+  structure.push(...plan.recreate.map((t) => t.createSql));
+  const diffed = plan.refill.filter((t) => t.key !== null);
+  if (plan.refill.length + plan.recreate.length > 0) {
+    structure.push("START TRANSACTION");
+    for (const table of plan.refill) {
+      structure.push(...(table.key ? diffRows(table, into(table), from(table)) : refillTable(table, into(table), from(table))));
+    }
+    structure.push(...plan.recreate.map((t) => copyRows(t, into(t), from(t))));
+    structure.push("COMMIT");
+  }
+
+  const finish: string[] = [];
+  for (const [table, value] of plan.autoIncrement) finish.push(`ALTER TABLE ${q(db)}.${q(table)} AUTO_INCREMENT = ${value}`);
+  for (const trigger of createTriggers) finish.push(`SET SESSION sql_mode = ${sqlString(trigger.sqlMode)}`, trigger.createSql);
+  if (createTriggers.length > 0) finish.push("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+  finish.push("SET SESSION foreign_key_checks = 1, unique_checks = 1");
+  return { structure, verify: checksumStatements(db, diffed), diffed, finish };
+}
+
+/** Refills tables whole from their copies, in one transaction (none: no statements). */
+export function refillStatements(db: string, snapshot: Snapshot, tables: readonly TableState[]): string[] {
+  if (tables.length === 0) return [];
+  const fills = tables.flatMap((t) => refillTable(t, `${q(db)}.${q(t.name)}`, `${q(snapshot.schema)}.${q(t.name)}`));
+  return ["START TRANSACTION", ...fills, "COMMIT"];
+}
+
+function refillTable(table: TableState, into: string, from: string): string[] {
+  return [`DELETE FROM ${into}`, copyRows(table, into, from)];
 }
 
 /** Views may use views: create them in passes until all exist or a pass makes no progress (then its error stands). */

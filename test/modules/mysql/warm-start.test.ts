@@ -123,7 +123,7 @@ describe("MySqlContainer.withWarmStart()", () => {
 
   it("two processes racing on a cold cache: one cache image, two working containers", async () => {
     const sql = seed(`race-${RUN}`);
-    const script = new URL("../../fixtures/warm-start.mjs", import.meta.url).pathname;
+    const script = new URL("../../support/warm-start.mjs", import.meta.url).pathname;
     const known = new Set(cacheImages().map((i) => i.id));
     const outputs = await Promise.all([1, 2].map(() => run(process.execPath, [script, sql], { env: process.env })));
     const results = outputs.map(({ stdout }) => stdout.trim().split(" "));
