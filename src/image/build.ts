@@ -10,6 +10,7 @@ import { type Engine, engineMessage, getEngine, type ImageRemoval } from "../eng
 import type { PushResult } from "../engine/push.js";
 import type { ImageSummary, ProgressListener, RegistryAuth } from "../engine/types.js";
 import { EngineRequestError, InvalidOptionError } from "../errors.js";
+import { normalizePlatform } from "../platform.js";
 import { prepareSession } from "../reaper/index.js";
 import { getSessionId, LABELS, sessionLabels, VERSION } from "../reaper/session.js";
 import { trackResource, untrackResource } from "../reaper/tracker.js";
@@ -640,8 +641,6 @@ function normalizeRegistry(registry: string): string {
   return host === "index.docker.io" || host === "registry-1.docker.io" ? DOCKER_HUB : host;
 }
 
-const PLATFORM = /^[a-z0-9_-]+\/[a-z0-9_-]+(?:\/[a-z0-9_.-]+)?$/i;
-
 /** Checks every recorded option once; the first bad one throws {@link InvalidOptionError}. */
 function normalizeBuild(raw: RawBuildOptions, tag: string | undefined, options: BuildImageOptions): NormalizedBuild {
   const buildArgs: Record<string, string> = {};
@@ -665,9 +664,7 @@ function normalizeBuild(raw: RawBuildOptions, tag: string | undefined, options: 
   if (raw.target !== undefined && (typeof raw.target !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(raw.target))) {
     throw new InvalidOptionError("withTarget", "the name of a stage (`FROM ... AS <name>`)", raw.target);
   }
-  if (raw.platform !== undefined && (typeof raw.platform !== "string" || !PLATFORM.test(raw.platform))) {
-    throw new InvalidOptionError("withPlatform", "`os/arch[/variant]`, e.g. `linux/amd64`", raw.platform);
-  }
+  const platform = normalizePlatform("withPlatform", raw.platform);
   for (const [option, value] of [
     ["withNoCache", raw.noCache],
     ["withPullBaseImages", raw.pullBaseImages],
@@ -696,7 +693,7 @@ function normalizeBuild(raw: RawBuildOptions, tag: string | undefined, options: 
     dockerfile: raw.dockerfile,
     buildArgs,
     target: raw.target as string | undefined,
-    platform: raw.platform as string | undefined,
+    platform,
     labels,
     noCache: (raw.noCache as boolean | undefined) ?? false,
     pullBaseImages: (raw.pullBaseImages as boolean | undefined) ?? false,
