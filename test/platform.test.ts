@@ -45,14 +45,19 @@ describe("one platform check for containers and builds", () => {
 
   it("GenericContainer.withPlatform and fromDockerfile().withPlatform give the same verdict for every value", async () => {
     for (const value of VALUES) {
-      // An unknown network makes a container start fail after its options passed, before anything is created.
+      // A bad pull policy is checked right after the platform: the start fails there, before the engine is asked.
       const container = await verdict(() =>
-        new GenericContainer("busybox").withPlatform(value).withNetworkMode("throwaway-platform-test-no-such-network").start(),
+        new GenericContainer("busybox")
+          .withPlatform(value)
+          .withPullPolicy("bogus" as "always")
+          .start(),
       );
       // A missing Dockerfile fails a build after its options passed, before the engine is asked anything.
       const build = await verdict(() => GenericContainer.fromDockerfile(context, "missing.Dockerfile").withPlatform(value).buildImage());
       expect({ value, container: container === "ok" }).toEqual({ value, container: build === "ok" });
       expect(container).toBe(build);
+      // Each refuses exactly what the shared rule refuses (so neither skips the check).
+      expect({ value, passed: build === "ok" }).toEqual({ value, passed: isPlatform(value) });
     }
   });
 });
