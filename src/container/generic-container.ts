@@ -11,6 +11,7 @@ import { pullImage } from "../engine/pull.js";
 import type { ContainerInspect, ProgressListener, RegistryAuth } from "../engine/types.js";
 import { ContainerStartError, describeContainer, type ErrorContext, InvalidOptionError, LifecycleHookError } from "../errors.js";
 import { DockerfileBuilder, type DockerfileBuildOptions } from "../image/build.js";
+import { type ContainerFactory, registerContainerFactory } from "../image/container-factory.js";
 import { substituteImage } from "../image/substitution.js";
 import { LABELS } from "../labels.js";
 import { prepareSession } from "../reaper/index.js";
@@ -57,6 +58,20 @@ const pinnedImageIds = new WeakMap<GenericContainer, string>();
 export function runImageById<T extends GenericContainer>(container: T, id: string): T {
   pinnedImageIds.set(container, id);
   return container;
+}
+
+/**
+ * The containers a built image hands out: run by id, so another process moving or deleting the tag (two workers
+ * building the same Dockerfile, one of them tearing down) cannot change what they run.
+ */
+const builtImageContainer: ContainerFactory = (name, id) => runImageById(new GenericContainer(name), id);
+registerContainerFactory(builtImageContainer);
+
+declare module "../image/container-factory.js" {
+  /** Built images hand out `GenericContainer`s: their public signatures name this type. */
+  interface BuildContainerTypes {
+    container: GenericContainer;
+  }
 }
 
 /**
@@ -116,7 +131,7 @@ export class GenericContainer<Started extends StartedContainer = StartedContaine
    * resolves to a GenericContainer for it. `options` is the Dockerfile path or {@link DockerfileBuildOptions}.
    */
   static fromDockerfile(context: string, options?: string | DockerfileBuildOptions): DockerfileBuilder {
-    return new DockerfileBuilder(context, options);
+    return new DockerfileBuilder(context, options, builtImageContainer);
   }
 
   /** Ports to publish, each on a random free host port unless given as `{ container, host }`. */

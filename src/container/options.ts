@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { normalizeDuration } from "../duration.js";
 import { InvalidOptionError } from "../errors.js";
 import { ImageName } from "../image/image-name.js";
+import { isPlatform, PLATFORM_EXPECTED } from "../platform.js";
 import type { WaitStrategy } from "../wait/strategy.js";
 import type { CopyItem } from "./copy.js";
 
@@ -197,7 +198,6 @@ export interface NormalizedOptions {
 }
 
 const NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 const CAPABILITY = /^(?:CAP_)?[A-Z_]+$|^ALL$/;
 const MS_TO_NS = 1_000_000;
 
@@ -437,9 +437,7 @@ export function normalizeContainerOptions(raw: RawContainerOptions): NormalizedO
         throw new InvalidOptionError(option, "capability names such as `NET_ADMIN`", cap);
       return cap;
     });
-  const platform = optionalString("withPlatform", raw.platform, (v) =>
-    PLATFORM.test(v) ? undefined : "`os/arch[/variant]`, e.g. `linux/amd64`",
-  );
+  const platform = optionalString("withPlatform", raw.platform, (v) => (isPlatform(v) ? undefined : PLATFORM_EXPECTED));
   const pullPolicy = raw.pullPolicy ?? "missing";
   if (pullPolicy !== "missing" && pullPolicy !== "always")
     throw new InvalidOptionError("withPullPolicy", "`missing` or `always`", raw.pullPolicy);

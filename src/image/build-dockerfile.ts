@@ -16,6 +16,8 @@ interface LogicalLine {
   text: string;
   /** The index of the raw line it starts on. */
   start: number;
+  /** The index of the raw line it ends on (after its continuations). */
+  end: number;
 }
 
 /** Joins continued lines (`\\` or the `# escape=` character at the end) and drops comments, as Docker's parser does. */
@@ -34,11 +36,11 @@ function logicalLines(text: string): LogicalLine[] {
       return;
     }
     current += trimmed;
-    if (current.trim()) lines.push({ text: current.trim(), start });
+    if (current.trim()) lines.push({ text: current.trim(), start, end: index });
     current = "";
     start = -1;
   });
-  if (current.trim()) lines.push({ text: current.trim(), start });
+  if (current.trim()) lines.push({ text: current.trim(), start, end: raw.length - 1 });
   return lines;
 }
 
@@ -46,18 +48,30 @@ function logicalLines(text: string): LogicalLine[] {
  * `text` with `instructions` added as the last lines of stage `stage` (0-based; default the last stage), i.e. right
  * before the next `FROM`. Used to give the built image its labels in one step: the classic builder turns each label
  * of the API's `labels` option into a step of its own, each run in a container.
+ *
+ * A `LABEL` line given for a stage that already ends with a `LABEL` instruction joins that instruction instead: the
+ * classic builder creates, commits and removes a container for every instruction, so an added line is a whole
+ * step; joined, the labels cost none, and the image is the same.
  */
 export function appendToStage(text: string, instructions: string, stage?: number): string {
   const raw = text.split(/\r?\n/);
-  const starts = logicalLines(text)
-    .filter((line) => /^FROM\s/i.test(line.text))
-    .map((line) => line.start);
-  const next = stage === undefined ? undefined : starts[stage + 1];
+  const lines = logicalLines(text);
+  const fromIndexes = lines.flatMap((line, index) => (/^FROM\s/i.test(line.text) ? [index] : []));
+  const next = stage === undefined ? undefined : fromIndexes[stage + 1];
+  const last = lines[(next ?? lines.length) - 1];
+  const pairs = /^LABEL\s+(.*)$/is.exec(instructions)?.[1];
+  const joinable = pairs !== undefined && !instructions.includes("\n") && last !== undefined && /^LABEL\s/i.test(last.text);
+  // A last line still ending in an escape is a continuation with nothing after it: left alone.
+  if (joinable && !/[\\`]\s*$/.test(raw[last.end]!)) {
+    raw[last.end] = `${raw[last.end]!.trimEnd()} ${pairs}`;
+    while (raw.length > 0 && raw[raw.length - 1]!.trim() === "") raw.pop();
+    return `${raw.join("\n")}\n`;
+  }
   if (next === undefined) {
     while (raw.length > 0 && raw[raw.length - 1]!.trim() === "") raw.pop();
     return `${raw.join("\n")}\n${instructions}\n`;
   }
-  raw.splice(next, 0, instructions);
+  raw.splice(lines[next]!.start, 0, instructions);
   return `${raw.join("\n")}\n`;
 }
 

@@ -132,6 +132,20 @@ describe("Dockerfile reading", () => {
     ]);
     expect(appendToStage("FROM a\nRUN b\n\n\n", "LABEL x=1")).toBe("FROM a\nRUN b\nLABEL x=1\n");
   });
+
+  it("joins a LABEL line to the LABEL instruction a stage ends with (no step of its own), and only then", () => {
+    expect(appendToStage('FROM a\nRUN b\nLABEL org.x="y" \\\n  org.z=w\n\n', 'LABEL "k"="v"')).toBe(
+      'FROM a\nRUN b\nLABEL org.x="y" \\\n  org.z=w "k"="v"\n',
+    );
+    // A LABEL earlier in the stage stays as it is: joining it would change the steps after it.
+    expect(appendToStage("FROM a\nLABEL x=1\nRUN b\n", 'LABEL "k"="v"')).toBe('FROM a\nLABEL x=1\nRUN b\nLABEL "k"="v"\n');
+    // The stage asked for, not the file's last one.
+    expect(appendToStage("FROM a AS one\nLABEL x=1\nFROM b\nLABEL y=2\n", 'LABEL "k"="v"', 0)).toBe(
+      'FROM a AS one\nLABEL x=1 "k"="v"\nFROM b\nLABEL y=2\n',
+    );
+    // Other instructions are never joined.
+    expect(appendToStage("FROM a\nLABEL x=1\n", "ENV k=v")).toBe("FROM a\nLABEL x=1\nENV k=v\n");
+  });
 });
 
 describe("build context and digest", () => {

@@ -158,6 +158,28 @@ describe("GenericContainer.fromDockerfile", () => {
     expect(lines).toContain("second line");
   });
 
+  it("labels a Dockerfile that ends with LABEL without a step of its own, and finds it in the cache after", async () => {
+    const dir = await writeContext("trailing-label", {
+      Dockerfile: `FROM busybox:latest\nRUN echo "${RUN}" > /marker\nLABEL org.example.run="${RUN}"\n`,
+    });
+    const events: ProgressEvent[] = [];
+    const image = await GenericContainer.fromDockerfile(dir).buildImage(undefined, { onProgress: (e) => events.push(e) });
+    built.push(image);
+    const steps = events.map((e) => e.status).filter((l) => /^Step \d+\/\d+ : /.test(l));
+    // The classic builder runs a container for every instruction: the Dockerfile's three, none added.
+    expect(steps).toEqual([
+      "Step 1/3 : FROM busybox:latest",
+      `Step 2/3 : RUN echo "${RUN}" > /marker`,
+      expect.stringMatching(new RegExp(`^Step 3/3 : LABEL org.example.run="${RUN}" "dev.throwaway.`)),
+    ]);
+    const labels = (await (await getEngine()).inspectImage(image.id))?.Config?.Labels ?? {};
+    expect(labels["org.example.run"]).toBe(RUN);
+    expect(labels[LABELS.buildDigest]).toBe(image.digest);
+    expect(labels[LABELS.session]).toBe(getSessionId());
+    const again = await GenericContainer.fromDockerfile(dir).buildImage();
+    expect({ cached: again.cached, id: again.id }).toEqual({ cached: true, id: image.id });
+  });
+
   it("throws ImageBuildError naming the failed step, the engine's text and the last output lines", async () => {
     const engine = await getEngine();
     const before = new Set((await engine.listContainers({})).map((c) => c.Id));
