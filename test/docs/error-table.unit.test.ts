@@ -32,6 +32,6 @@ it("every error class the sources declare is exported by an entry point", () => 
     [...text.matchAll(/^export class (\w+) extends \w*Error\b/gm)].map((m) => m[1] as string),
   );
   const exported = new Set([root, mysql, compose, vitest].flatMap((entry) => Object.keys(entry)));
-  const internal = ["PermanentFailure", "InterpolationProblem", "DotenvProblem", "DeadlineReached", "UsageError"];
+  const internal = ["PermanentFailure", "InterpolationProblem", "DotenvProblem", "DeadlineReached", "OutputEnded", "UsageError"];
   expect(declared.filter((name) => !exported.has(name) && !internal.includes(name))).toEqual([]);
 });
