@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { channels, debug } from "../debug.js";
 import { engineGoneReason, isConnectionLoss, lossReason } from "../engine/connection.js";
@@ -411,19 +410,19 @@ export class StartedContainer implements AsyncDisposable {
   private async listeningPortsFromHost(): Promise<ReadonlySet<number> | undefined> {
     const pid = this.state.inspect.State.Pid;
     if (!this.state.engine.isLocal() || !pid) return undefined;
+    const { readListeningPorts, readProcFile } = await import("../wait/proc-net.js");
     if (this.procView?.pid !== pid) {
-      const cgroup = await readFile(`/proc/${pid}/cgroup`, "utf8").catch(() => "");
+      const cgroup = (await readProcFile(`/proc/${pid}/cgroup`)) ?? "";
       // Rootless Podman on cgroup v1 puts containers in no cgroup of their own: the pid is then known for the
       // container's by the hostname its root file system holds (an engine in a pid namespace of its own, as rootless
       // Docker is, reports a pid that is some other process here, with another hostname).
       const hostname = this.state.inspect.Config.Hostname;
       const ok =
         cgroup.includes(this.state.id) ||
-        (!!hostname && (await readFile(`/proc/${pid}/root/etc/hostname`, "utf8").catch(() => "")).trim() === hostname);
+        (!!hostname && ((await readProcFile(`/proc/${pid}/root/etc/hostname`)) ?? "").trim() === hostname);
       this.procView = { pid, ok };
     }
     if (!this.procView.ok) return undefined;
-    const { readListeningPorts } = await import("../wait/proc-net.js");
     return readListeningPorts(pid);
   }
 

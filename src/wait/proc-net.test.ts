@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { procNetTcp } from "../../test/wait/fake-target.js";
-import { listeningPortsFromProcNet, readListeningPorts, readProcTable, readSocketCounts } from "./proc-net.js";
+import { listeningPortsFromProcNet, readListeningPorts, readProcFile, readSocketCounts } from "./proc-net.js";
 
 describe("listeningPortsFromProcNet", () => {
   it("reads LISTEN sockets from tcp and tcp6, ignoring other states", () => {
@@ -16,21 +16,21 @@ describe("listeningPortsFromProcNet", () => {
   });
 });
 
-describe("readProcTable", () => {
+describe("readProcFile", () => {
   it("reads a file longer than one kernel page to its end", async () => {
     const dir = await mkdtemp(join(tmpdir(), "throwaway-proc-"));
     try {
       const text = procNetTcp(...Array.from({ length: 100 }, (_, i) => 1000 + i));
       expect(text.length).toBeGreaterThan(8192);
       await writeFile(join(dir, "tcp"), text);
-      expect(await readProcTable(join(dir, "tcp"))).toBe(text);
+      expect(await readProcFile(join(dir, "tcp"))).toBe(text);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   it("answers undefined for a file that does not exist", async () => {
-    expect(await readProcTable("/proc/0/net/tcp")).toBeUndefined();
+    expect(await readProcFile("/proc/0/net/tcp")).toBeUndefined();
   });
 });
 

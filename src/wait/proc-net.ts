@@ -1,4 +1,4 @@
-import { type FileHandle, open, readFile } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 
 /**
  * Parses `/proc/net/tcp` and `/proc/net/tcp6` text into the set of ports in LISTEN state (state `0A`). These files
@@ -29,11 +29,15 @@ const SEQ_PAGE_BYTES = 4096;
 const LONGEST_LINE_BYTES = 256;
 
 /**
- * Reads one /proc/net table with as few `read()` calls as possible. Each call makes the kernel walk the whole
+ * Reads one /proc file (a /proc/net table above all) with as few `read()` calls as possible. Each call makes the kernel walk the whole
  * connection hash table (milliseconds of CPU on a big host), including the final call that only finds the end of
  * the file; so a short first read is taken as the whole file. `undefined` when the file cannot be read.
+ *
+ * Each read gets a page-sized buffer: the kernel never hands a seq file out in larger pieces, and a larger buffer
+ * (`readFile` takes 64 KiB for a file whose size is unknown, as every /proc file's is) only costs memory, for every
+ * table of every wait polling at once.
  */
-export async function readProcTable(path: string): Promise<string | undefined> {
+export async function readProcFile(path: string): Promise<string | undefined> {
   let handle: FileHandle;
   try {
     handle = await open(path, "r");
@@ -43,7 +47,7 @@ export async function readProcTable(path: string): Promise<string | undefined> {
   try {
     const chunks: Buffer[] = [];
     for (;;) {
-      const buffer = Buffer.allocUnsafe(64 * 1024);
+      const buffer = Buffer.allocUnsafe(SEQ_PAGE_BYTES);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
       chunks.push(buffer.subarray(0, bytesRead));
@@ -70,10 +74,7 @@ const answers = new Map<number, { counts: string; ports: ReadonlySet<number>; at
  * unlike the tables. `undefined` when they cannot be read.
  */
 export async function readSocketCounts(pid: number): Promise<string | undefined> {
-  const [v4, v6] = await Promise.all([
-    readFile(`/proc/${pid}/net/sockstat`, "latin1").catch(() => undefined),
-    readFile(`/proc/${pid}/net/sockstat6`, "latin1").catch(() => ""),
-  ]);
+  const [v4, v6] = await Promise.all([readProcFile(`/proc/${pid}/net/sockstat`), readProcFile(`/proc/${pid}/net/sockstat6`)]);
   const tcp = v4 && /^TCP: inuse (\d+)/m.exec(v4)?.[1];
   if (!tcp) return undefined;
   return `${tcp}/${/^TCP6: inuse (\d+)/m.exec(v6 ?? "")?.[1] ?? "-"}`;
@@ -91,7 +92,7 @@ export async function readListeningPorts(pid: number): Promise<ReadonlySet<numbe
   const counts = await readSocketCounts(pid);
   const last = answers.get(pid);
   if (counts !== undefined && last?.counts === counts) return last.ports;
-  const [tcp, tcp6] = await Promise.all([readProcTable(`/proc/${pid}/net/tcp`), readProcTable(`/proc/${pid}/net/tcp6`)]);
+  const [tcp, tcp6] = await Promise.all([readProcFile(`/proc/${pid}/net/tcp`), readProcFile(`/proc/${pid}/net/tcp6`)]);
   if (tcp === undefined && tcp6 === undefined) return undefined;
   const ports = listeningPortsFromProcNet(tcp ?? "", tcp6 ?? "");
   if (counts !== undefined) answers.set(pid, { counts, ports, at: now });
