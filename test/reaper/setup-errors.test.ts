@@ -37,7 +37,7 @@ describe("a reaper that cannot be set up fails the start with the fix, before an
   it("says how to get the watchdog program when it is missing", () => {
     requireBuild();
     // A copy of the built package without its watchdog, inside the repository so it resolves our node_modules.
-    const copy = mkdtempSync(join(ROOT, "test", "fixtures", "reaper-tmp-"));
+    const copy = mkdtempSync(join(ROOT, "test", "support", "reaper-tmp-"));
     try {
       cpSync(join(ROOT, "dist"), join(copy, "dist"), { recursive: true });
       cpSync(join(ROOT, "package.json"), join(copy, "package.json"));
