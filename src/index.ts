@@ -18,13 +18,15 @@ export {
   StoppedContainer,
 } from "./container/started-container.js";
 export type { GracePeriod } from "./container/stop-timeout.js";
+// Deprecated: undocumented message helpers the root used to export; each warns once.
+export { describeContainer, describeValue, shortId } from "./deprecated.js";
 export { getEngine, setEngine } from "./engine/current.js";
 export type { LogLine } from "./engine/demux.js";
 export { Engine, type ExecOptions, type ExecResult, type ImageRemoval } from "./engine/engine.js";
 export type { PushResult } from "./engine/push.js";
 export type { EngineTraits } from "./engine/traits.js";
 export type { ContainerInspect, ProgressEvent, ProgressListener, RegistryAuth } from "./engine/types.js";
-// The error classes and the types to build one; the message helpers (describeValue, shortId, ...) stay inside.
+// The error classes and the types to build one.
 export {
   ContainerExitedError,
   ContainerNotReadyError,
