@@ -181,7 +181,9 @@ export class HttpWaitStrategy extends BaseWaitStrategy {
       if (e.code && CERTIFICATE_ERRORS.has(e.code)) {
         throw new PermanentFailure(`${text} (${e.code}): call allowInsecure() to accept the container's certificate`);
       }
-      if (this.tls && /wrong version number|packet length too long/i.test(e.message)) {
+      // A TLS handshake answered by something that is not TLS fails with EPROTO (OpenSSL's "wrong version number"
+      // lives only in the text); an HTTPS probe of a plain-HTTP port is the common case, and no retry changes it.
+      if (this.tls && e.code === "EPROTO") {
         throw new PermanentFailure(`${text}: the port speaks plain HTTP, not TLS; drop usingTls()`);
       }
       throw new Error(text, { cause: error });
