@@ -4,7 +4,7 @@
  * user's; only its modem is called), so throwaway installs and runs without dockerode.
  */
 import { EngineHttpError, EngineTimeoutError } from "../errors.js";
-import type { Transport, TransportRequest } from "./transport.js";
+import { base64Url, type Transport, type TransportRequest } from "./transport.js";
 
 /**
  * What throwaway needs of a dockerode client: its modem. A `new Docker()` is one; the shape is spelled out here so
@@ -40,11 +40,6 @@ export function fromModemError(error: unknown, call: string): unknown {
   return new EngineHttpError({ status: e.statusCode, call, engineMessage: message.trim(), json: json ?? null, cause: error });
 }
 
-/** The engine decodes X-Registry-Auth and X-Registry-Config as URL-safe base64 (with padding). */
-function encodeRegistryHeader(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
-}
-
 export class DockerodeTransport implements Transport {
   constructor(
     private readonly client: DockerodeClient,
@@ -75,7 +70,7 @@ export class DockerodeTransport implements Transport {
       ...(call.authconfig ? { authconfig: call.authconfig } : {}),
       // docker-modem encodes it with the standard alphabet, which the engine decodes as URL-safe: it would drop the
       // credentials of a password with `~`, `?` or `>` at the wrong offset. Given pre-encoded, it is sent as is.
-      ...(call.registryconfig ? { registryconfig: { base64: encodeRegistryHeader(call.registryconfig) } } : {}),
+      ...(call.registryconfig ? { registryconfig: { base64: base64Url(call.registryconfig) } } : {}),
       ...(call.headers ? { headers: call.headers } : {}),
     };
     return new Promise<T>((resolve, reject) => {

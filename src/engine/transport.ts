@@ -116,7 +116,8 @@ export function encodeQuery(query: Record<string, unknown>): string {
   return text ? `?${text}` : "";
 }
 
-function base64Url(value: unknown): string {
+/** The engine decodes X-Registry-Auth and X-Registry-Config as URL-safe base64 (with padding). */
+export function base64Url(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
 }
 
