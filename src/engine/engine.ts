@@ -697,12 +697,18 @@ export class Engine {
     });
   }
 
-  /** @see toStartError */
+  /**
+   * @internal Throwaway's own error wrapping, kept on the class for its callers; not part of the public API.
+   * @see toStartError
+   */
   startError(what: string, error: unknown, context: ErrorContext): ContainerStartError | EngineFailure {
     return toStartError(what, error, context);
   }
 
-  /** @see toRequestError */
+  /**
+   * @internal Throwaway's own error wrapping, kept on the class for its callers; not part of the public API.
+   * @see toRequestError
+   */
   requestError(what: string, error: unknown, context: ErrorContext = {}): EngineRequestError | EngineFailure {
     return toRequestError(what, error, context);
   }
