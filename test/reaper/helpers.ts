@@ -49,8 +49,9 @@ export async function startChild(session: string, args: string[] = [], env: Reco
   });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  // `close`, not `exit`: only then has everything the process wrote to stderr arrived (a crash's stack included).
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
+    child.once("close", (code, signal) => resolve({ code, signal })),
   );
   const line = await Promise.race([
     new Promise<string>((resolve) => createInterface({ input: child.stdout }).once("line", resolve)),
@@ -77,7 +78,7 @@ export async function runChild(session: string, args: string[], env: Record<stri
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
   if (code !== 0) throw new Error(`the fixture failed with code ${code}:\n${stderr}`);
   return JSON.parse(stdout.trim().split("\n").pop()!) as Record<string, unknown>;
 }
